@@ -1,0 +1,31 @@
+// One runner, three projects: unit (colocated *.spec.ts), integration (real adapters), e2e (HTTP).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+const base = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.(ts|js|mjs)$': swc },
+  // NestJS 12 ships ESM only; Node 20's Jest cannot require() it, so swc compiles it to CommonJS.
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs|cookie|content-disposition|file-type|strtok3|token-types|uint8array-extras|@tokenizer|@borewit|set-cookie-parser|toad-cache)/)',
+  ],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  rootDir: __dirname,
+};
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+  ],
+};

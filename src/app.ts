@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { type AppConfig } from './config/config';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { AppLogger } from './telemetry/logger';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Builds the HTTP application (used by `main.ts` and by the e2e tests); does not listen. */
+export async function createApp(config?: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config?.BODY_LIMIT_BYTES ?? 1_048_576,
+    // The caller's x-request-id is kept when it is sane; otherwise one is generated.
+    genReqId: (request: IncomingMessage) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: ['error', 'warn'],
+    bufferLogs: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.useGlobalFilters(new HttpErrorFilter(app.get(AppLogger)));
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { createApp } from './app';
+import { loadConfig } from './config/config';
+import { AppLogger } from './telemetry/logger';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await createApp(config);
+  await app.listen({ port: config.PORT, host: config.HOST });
+  app.get(AppLogger).info(`Vigil listening on http://${config.HOST}:${config.PORT}`, {
+    'event.action': 'startup',
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
