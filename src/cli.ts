@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Command } from 'commander';
+
+/**
+ * The `vigil` command line. Each feature contributes its commands from its own folder
+ * (`src/<feature>/<feature>.command.ts` exporting `register<Feature>Commands(program)`), using the
+ * same providers as the service through a Nest application context, without HTTP.
+ */
+export function buildCli(): Command {
+  const program = new Command('vigil')
+    .description('Vigil: train, register, promote, serve and monitor tabular ONNX models')
+    .showHelpAfterError();
+  return program;
+}
+
+if (require.main === module) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      const code = (error as { code?: unknown }).code;
+      console.error(
+        `${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
+      );
+      process.exitCode = 1;
+    });
+}
