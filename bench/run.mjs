@@ -3,21 +3,14 @@
 // same pinned core, drives each scenario with wrk (or autocannon) from another core, and writes
 // bench/results/<date>.{json,md,svg}.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
-import {
-  defaultPinning,
-  freePort,
-  spawnPinned,
-  startUsageSampler,
-  stopProcess,
-  waitHttpOk,
-  waitRequestOk,
-} from './lib/proc.mjs';
+import { defaultPinning, startUsageSampler, waitRequestOk } from './lib/proc.mjs';
+import { BenchSession, sinkStats } from './lib/servers.mjs';
 import { renderMarkdown, renderSvg, evaluateTargets } from './lib/report.mjs';
 import { PROFILES, QUICK_FILTER, allScenarios } from './lib/scenarios.mjs';
 import { loadSignature, makeRequests } from './lib/workload.mjs';
@@ -104,10 +97,17 @@ const extraEnv = Object.fromEntries(
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 const work = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-const running = new Set();
+const session = new BenchSession({
+  root: ROOT,
+  work,
+  modelsDir,
+  pinning,
+  nodeArgs: args['node-arg'],
+  extraEnv,
+});
 
 async function cleanup() {
-  await Promise.all([...running].map((child) => stopProcess(child, 2000)));
+  await session.close();
   rmSync(work, { recursive: true, force: true });
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -140,95 +140,6 @@ function requestsFor(item) {
     );
   }
   return requestsByScenario.get(item.id);
-}
-
-// --- Servers -----------------------------------------------------------------------------------------
-
-async function startSink() {
-  const port = await freePort();
-  const child = spawnPinned(
-    process.execPath,
-    [join(ROOT, 'bench', 'sink-server.mjs'), '--port', String(port)],
-    {
-      cpus: pinning.loadgen,
-      env: { PATH: process.env.PATH },
-      stderrFile: join(work, 'sink.stderr.log'),
-    },
-  );
-  running.add(child);
-  await waitHttpOk(`http://127.0.0.1:${port}/_sink/stats`, { child, timeoutMs: 10_000 });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
-async function sinkStats(sink) {
-  if (!sink) return null;
-  const response = await fetch(`${sink.url}/_sink/stats`);
-  return response.json();
-}
-
-function modelsInScenarios(list) {
-  return [...new Set(list.map((item) => item.model))];
-}
-
-async function startServer(profileName, list, round, sink) {
-  const profile = PROFILES[profileName];
-  const port = await freePort();
-  const stderrFile = join(work, `${profileName}-${round}.stderr.log`);
-  const cpusForServer = profile.unpinned ? null : pinning.server;
-  let command;
-  let argv;
-  let env;
-  let readyPath;
-  if (profile.kind === 'floor') {
-    const models = modelsInScenarios(list).flatMap((name) => ['--model', name]);
-    command = process.execPath;
-    argv = [
-      join(ROOT, 'bench', 'floor-server.mjs'),
-      '--port',
-      String(port),
-      '--models',
-      modelsDir,
-      ...models,
-    ];
-    env = { PATH: process.env.PATH, NODE_ENV: 'production' };
-    readyPath = '/health/ready';
-  } else {
-    const entry = join(ROOT, 'dist', profile.kind === 'cluster' ? 'cluster.js' : 'main.js');
-    if (!existsSync(entry)) throw new Error(`${entry} does not exist (build first, or nobody built it yet)`);
-    const dataDir = join(work, `data-${profileName}-${round}`);
-    mkdirSync(dataDir, { recursive: true });
-    command = process.execPath;
-    argv = [...args['node-arg'], entry];
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      MODELS_DIR: modelsDir,
-      VIGIL_ENV: 'production',
-      OTEL_SERVICE_NAME: 'vigil',
-      ...(profile.kind === 'cluster' ? { WORKERS: String(pinning.cores) } : {}),
-      ...(sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ELASTICSEARCH_URL: sink.url } : {}),
-      ...profile.env,
-      ...extraEnv,
-    };
-    readyPath = '/health/ready';
-  }
-  const since = performance.now();
-  const child = spawnPinned(command, argv, { cpus: cpusForServer, env, cwd: ROOT, stderrFile });
-  running.add(child);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  try {
-    const startupMs = await waitHttpOk(baseUrl + readyPath, { child, since, timeoutMs: 60_000 });
-    return { child, baseUrl, startupMs: Math.round(startupMs), stderrFile, env };
-  } catch (error) {
-    await stopProcess(child, 2000);
-    running.delete(child);
-    const stderr = existsSync(stderrFile) ? readFileSync(stderrFile, 'utf8').slice(-2000) : '';
-    throw new Error(`${profileName} did not start: ${String(error)}\n${stderr}`);
-  }
 }
 
 /** Δ of Vigil's batch-size histogram over a window: the mean rows per ONNX Runtime call. */
@@ -324,7 +235,7 @@ async function main() {
     scenarios.some((item) => item.profile === name),
   );
   const needsSink = profileOrder.some((name) => PROFILES[name].sink);
-  const sink = needsSink ? await startSink() : null;
+  const sink = needsSink ? await session.startSink() : null;
   const raw = new Map(scenarios.map((item) => [item.id, []]));
   const startups = [];
   const failures = [];
@@ -334,7 +245,11 @@ async function main() {
       const list = scenarios.filter((item) => item.profile === profileName);
       let server;
       try {
-        server = await startServer(profileName, list, round, PROFILES[profileName].sink ? sink : null);
+        server = await session.startServer(profileName, {
+          models: [...new Set(list.map((item) => item.model))],
+          round,
+          sink: PROFILES[profileName].sink ? sink : null,
+        });
       } catch (error) {
         log(String(error));
         for (const item of list) failures.push({ id: item.id, round, error: String(error).split('\n')[0] });
@@ -356,13 +271,11 @@ async function main() {
           failures.push({ id: item.id, round, error: String(error).slice(0, 500) });
         }
       }
-      await stopProcess(server.child);
-      running.delete(server.child);
+      await session.stop(server.child);
     }
   }
   if (sink) {
-    await stopProcess(sink.child);
-    running.delete(sink.child);
+    await session.stop(sink.child);
   }
 
   const measured = scenarios

@@ -1,0 +1,111 @@
+// Starting the servers under test: the fake Elasticsearch/OTLP sink, the floor, Vigil (one process or
+// the cluster entry). Shared by run.mjs and profile.mjs.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROFILES } from './scenarios.mjs';
+import { freePort, spawnPinned, stopProcess, waitHttpOk } from './proc.mjs';
+
+/**
+ * A session owns a temporary directory and every child it started, so that one `close()` (also on
+ * Ctrl-C) stops them all.
+ */
+export class BenchSession {
+  constructor({ root, work, modelsDir, pinning, nodeArgs = [], extraEnv = {} }) {
+    Object.assign(this, { root, work, modelsDir, pinning, nodeArgs, extraEnv });
+    this.running = new Set();
+  }
+
+  track(child) {
+    this.running.add(child);
+    void child.exited.then(() => this.running.delete(child));
+    return child;
+  }
+
+  async stop(child, graceMs) {
+    await stopProcess(child, graceMs);
+    this.running.delete(child);
+  }
+
+  async close() {
+    await Promise.all([...this.running].map((child) => stopProcess(child, 2000)));
+  }
+
+  async startSink() {
+    const port = await freePort();
+    const child = this.track(
+      spawnPinned(process.execPath, [join(this.root, 'bench', 'sink-server.mjs'), '--port', String(port)], {
+        cpus: this.pinning.loadgen,
+        env: { PATH: process.env.PATH },
+        stderrFile: join(this.work, 'sink.stderr.log'),
+      }),
+    );
+    await waitHttpOk(`http://127.0.0.1:${port}/_sink/stats`, { child, timeoutMs: 10_000 });
+    return { child, url: `http://127.0.0.1:${port}` };
+  }
+
+  /**
+   * Starts one server of `profileName` serving `models`, waits for `/health/ready` and returns
+   * `{ child, baseUrl, startupMs, stderrFile }`. `preload` is a CommonJS file for `--require`.
+   */
+  async startServer(profileName, { models, round = 1, sink = null, preload = null, extraEnv = {} }) {
+    const profile = PROFILES[profileName];
+    const port = await freePort();
+    const stderrFile = join(this.work, `${profileName}-${round}.stderr.log`);
+    const cpus = profile.unpinned ? null : this.pinning.server;
+    const nodeFlags = preload ? ['--require', preload] : [];
+    let argv;
+    let env;
+    if (profile.kind === 'floor') {
+      argv = [
+        ...nodeFlags,
+        join(this.root, 'bench', 'floor-server.mjs'),
+        '--port',
+        String(port),
+        '--models',
+        this.modelsDir,
+        ...models.flatMap((name) => ['--model', name]),
+      ];
+      env = { PATH: process.env.PATH, NODE_ENV: 'production', ...extraEnv };
+    } else {
+      const entry = join(this.root, 'dist', profile.kind === 'cluster' ? 'cluster.js' : 'main.js');
+      if (!existsSync(entry))
+        throw new Error(`${entry} does not exist (build first, or nobody built it yet)`);
+      const dataDir = join(this.work, `data-${profileName}-${round}`);
+      mkdirSync(dataDir, { recursive: true });
+      argv = [...this.nodeArgs, ...nodeFlags, entry];
+      env = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        MODELS_DIR: this.modelsDir,
+        VIGIL_ENV: 'production',
+        OTEL_SERVICE_NAME: 'vigil',
+        ...(profile.kind === 'cluster' ? { WORKERS: String(this.pinning.cores) } : {}),
+        ...(sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ELASTICSEARCH_URL: sink.url } : {}),
+        ...profile.env,
+        ...this.extraEnv,
+        ...extraEnv,
+      };
+    }
+    const since = performance.now();
+    const child = this.track(spawnPinned(process.execPath, argv, { cpus, env, cwd: this.root, stderrFile }));
+    const baseUrl = `http://127.0.0.1:${port}`;
+    try {
+      const startupMs = await waitHttpOk(`${baseUrl}/health/ready`, { child, since, timeoutMs: 60_000 });
+      return { child, baseUrl, startupMs: Math.round(startupMs), stderrFile };
+    } catch (error) {
+      await this.stop(child, 2000);
+      const stderr = existsSync(stderrFile) ? readFileSync(stderrFile, 'utf8').slice(-2000) : '';
+      throw new Error(`${profileName} did not start: ${String(error)}\n${stderr}`);
+    }
+  }
+}
+
+export async function sinkStats(sink) {
+  if (!sink) return null;
+  const response = await fetch(`${sink.url}/_sink/stats`);
+  return response.json();
+}

@@ -1,0 +1,168 @@
+// CPU profile of a server under load: `node bench/profile.mjs [--profile defaults] [--scenario iris-1row.c50]`.
+// Starts the server (pinned, as in run.mjs) with the V8 sampling profiler preloaded, drives one
+// scenario, profiles exactly the load window and writes, under bench/results/profiles/<stamp>-<profile>-<scenario>:
+//   .cpuprofile  (open in Chrome DevTools › Performance, or speedscope.app)
+//   .folded      (folded stacks: flamegraph.pl / inferno-flamegraph / speedscope)
+//   .svg         (a flame graph drawn here)
+//   .md          (top self-time functions and time per package)
+// Summarise an existing profile: `node bench/profile.mjs --summarize FILE.cpuprofile`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { flameGraphSvg, foldedStacks, summarizeProfile } from './lib/cpuprofile.mjs';
+import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
+import { defaultPinning, startUsageSampler, waitRequestOk } from './lib/proc.mjs';
+import { PROFILES, allScenarios } from './lib/scenarios.mjs';
+import { BenchSession } from './lib/servers.mjs';
+import { loadSignature, makeRequests } from './lib/workload.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    profile: { type: 'string', default: 'defaults' },
+    scenario: { type: 'string', default: 'iris-1row.c50' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    interval: { type: 'string', default: '200' },
+    top: { type: 'string', default: '30' },
+    loadgen: { type: 'string', default: 'auto' },
+    models: { type: 'string', default: join(ROOT, 'models') },
+    out: { type: 'string', default: join(ROOT, 'bench', 'results', 'profiles') },
+    env: { type: 'string', multiple: true, default: [] },
+    'node-arg': { type: 'string', multiple: true, default: [] },
+    'no-build': { type: 'boolean', default: false },
+    summarize: { type: 'string' },
+  },
+});
+
+function summaryMarkdown(summary, heading) {
+  const lines = [`# ${heading}`, ''];
+  lines.push(
+    `${summary.samples} samples over ${summary.wallMs} ms: busy ${summary.busyMs} ms, idle/program ${summary.idleMs} ms. ` +
+      'Percentages are of busy time.',
+  );
+  lines.push('', '## Self time by area', '', '| area | ms | % |', '|---|---:|---:|');
+  for (const item of summary.categories) lines.push(`| ${item.category} | ${item.selfMs} | ${item.pct} |`);
+  lines.push(
+    '',
+    '## Top functions by self time',
+    '',
+    '| function | where | area | self ms | self % | total % |',
+  );
+  lines.push('|---|---|---|---:|---:|---:|');
+  for (const item of summary.functions) {
+    lines.push(
+      `| \`${item.name}\` | ${item.location} | ${item.category} | ${item.selfMs} | ${item.selfPct} | ${item.totalPct} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function writeOutputs(profile, base, heading) {
+  const summary = summarizeProfile(profile, { top: Number(args.top) });
+  const folded = foldedStacks(profile);
+  writeFileSync(`${base}.folded`, folded);
+  writeFileSync(`${base}.svg`, flameGraphSvg(folded, { title: heading }));
+  const markdown = summaryMarkdown(summary, heading);
+  writeFileSync(`${base}.md`, markdown);
+  writeFileSync(`${base}.summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
+  process.stdout.write(markdown);
+  process.stderr.write(`[profile] wrote ${base}.{cpuprofile,folded,svg,md,summary.json}\n`);
+}
+
+async function waitForFile(path, timeoutMs) {
+  const start = Date.now();
+  while (!existsSync(path)) {
+    if (Date.now() - start > timeoutMs) throw new Error(`no profile written to ${path}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+async function profileUnderLoad() {
+  const item =
+    allScenarios().find((candidate) => candidate.id === `${args.profile}.${args.scenario}`) ?? null;
+  if (!PROFILES[args.profile])
+    throw new Error(`unknown profile ${args.profile} (${Object.keys(PROFILES).join(', ')})`);
+  const [modelShape, conns] = args.scenario.split('.c');
+  const [model, shapeName] = modelShape.split('-');
+  const rows = shapeName === '100rows' ? 100 : 1;
+  const scenario = item ?? {
+    model,
+    rowsPerRequest: rows,
+    shape: model === 'iris' && rows === 1 ? 'flat' : 'instances',
+    connections: Number(conns),
+  };
+  if (!Number.isFinite(scenario.connections))
+    throw new Error(`bad --scenario ${args.scenario} (e.g. iris-1row.c50)`);
+  const modelsDir = resolve(args.models);
+  const requests = makeRequests(loadSignature(modelsDir, scenario.model), {
+    shape: scenario.shape,
+    rowsPerRequest: scenario.rowsPerRequest,
+  });
+  if (PROFILES[args.profile].kind !== 'floor' && !args['no-build']) {
+    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('npm run build failed');
+  }
+  const work = mkdtempSync(join(tmpdir(), 'vigil-profile-'));
+  const pinning = defaultPinning();
+  const extraEnv = Object.fromEntries(
+    args.env.map((pair) => [pair.split('=')[0], pair.slice(pair.indexOf('=') + 1)]),
+  );
+  const session = new BenchSession({
+    root: ROOT,
+    work,
+    modelsDir,
+    pinning,
+    nodeArgs: args['node-arg'],
+    extraEnv,
+  });
+  const generator = pickLoadGenerator(args.loadgen);
+  const profilePath = join(work, 'server.cpuprofile');
+  try {
+    const sink = PROFILES[args.profile].sink ? await session.startSink() : null;
+    const server = await session.startServer(args.profile, {
+      models: [scenario.model],
+      sink,
+      preload: join(ROOT, 'bench', 'lib', 'profile-hook.cjs'),
+      extraEnv: { VIGIL_CPU_PROFILE: profilePath, VIGIL_CPU_PROFILE_INTERVAL_US: args.interval },
+    });
+    await waitRequestOk(server.baseUrl, requests[0]);
+    const load = { url: server.baseUrl, requests, connections: scenario.connections, cpus: pinning.loadgen };
+    await runLoad(generator, { ...load, durationSeconds: Number(args.warmup) });
+    server.child.kill('SIGUSR2');
+    const sampler = startUsageSampler(server.child.pid);
+    const result = await runLoad(generator, { ...load, durationSeconds: Number(args.duration) });
+    const usage = sampler.stop();
+    server.child.kill('SIGUSR2');
+    await waitForFile(profilePath, 30_000);
+    await session.stop(server.child);
+    const heading =
+      `${args.profile}.${args.scenario}: ${result.rps} req/s, p99 ${result.latencyMs.p99} ms, ` +
+      `${result.errorCount} errors, server CPU ${usage.cpuCores} cores (profiler on, ${args.interval} µs sampling; ` +
+      `${availableParallelism()} cores, ${generator})`;
+    mkdirSync(args.out, { recursive: true });
+    const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+    const base = join(args.out, `${stamp}-${args.profile}-${args.scenario}`);
+    const text = readFileSync(profilePath, 'utf8');
+    writeFileSync(`${base}.cpuprofile`, text);
+    writeOutputs(JSON.parse(text), base, heading);
+  } finally {
+    await session.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (args.summarize) {
+  const base = args.summarize.replace(/\.cpuprofile$/, '');
+  writeOutputs(JSON.parse(readFileSync(args.summarize, 'utf8')), base, args.summarize);
+} else {
+  profileUnderLoad().catch((error) => {
+    process.stderr.write(
+      `[profile] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}
