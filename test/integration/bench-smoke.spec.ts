@@ -1,0 +1,126 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Smoke test of the benchmark harness itself: one tiny floor scenario (about 3 s) must produce a
+// well-formed result. No timing is asserted: figures on a shared 2-core machine are not test material.
+const ROOT = join(__dirname, '..', '..');
+
+interface BenchScenario {
+  id: string;
+  rps: number;
+  requests: number;
+  errorCount: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  server: { rssPeakMb: number; cpuSeconds: number };
+}
+
+describe('bench harness (smoke)', () => {
+  let out: string;
+
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'vigil-bench-smoke-'));
+  });
+  afterEach(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('runs one floor scenario and writes JSON, markdown and SVG with throughput and no errors', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        'bench/run.mjs',
+        '--filter',
+        '^floor\\.iris-1row\\.c1$',
+        '--duration',
+        '1',
+        '--warmup',
+        '0',
+        '--no-build',
+        '--no-extras',
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr }).toEqual({
+      status: 0,
+      stderr: '',
+    });
+
+    const files = readdirSync(out).sort();
+    const json = files.find((file) => file.endsWith('.json'));
+    expect(json).toBeDefined();
+    const stem = json!.replace(/\.json$/, '');
+    expect(files).toEqual([`${stem}.json`, `${stem}.md`, `${stem}.svg`]);
+
+    const report = JSON.parse(readFileSync(join(out, json!), 'utf8'));
+    expect(report.schemaVersion).toBe(1);
+    expect(report.failures).toEqual([]);
+    expect(report.scenarios).toHaveLength(1);
+    const [scenario] = report.scenarios as BenchScenario[];
+    expect(scenario!.id).toBe('floor.iris-1row.c1');
+    expect(scenario!.requests).toBeGreaterThan(0);
+    expect(scenario!.rps).toBeGreaterThan(0);
+    expect(scenario!.errorCount).toBe(0);
+    expect(scenario!.latencyMs.p50).toBeLessThanOrEqual(scenario!.latencyMs.p99);
+    expect(scenario!.server.rssPeakMb).toBeGreaterThan(0);
+    expect(Array.isArray(report.targets)).toBe(true);
+
+    const markdown = readFileSync(join(out, `${stem}.md`), 'utf8');
+    expect(markdown).toContain('| floor.iris-1row.c1 |');
+    const svg = readFileSync(join(out, `${stem}.svg`), 'utf8');
+    expect(svg.startsWith('<svg ')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+  }, 60_000);
+
+  it('summarises a .cpuprofile into top self-time functions, areas and folded stacks', () => {
+    // root → handler (dist/prediction) → run (onnxruntime-node) → native; plus GC and idle samples.
+    const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({
+      id,
+      callFrame: { functionName, url, scriptId: '0', lineNumber: 9, columnNumber: 0 },
+      hitCount: 0,
+      children,
+    });
+    const profile = {
+      nodes: [
+        frame(1, '(root)', '', [2, 5, 6]),
+        frame(2, 'handle', 'file:///app/dist/prediction/prediction.service.js', [3]),
+        frame(3, 'run', 'file:///app/node_modules/onnxruntime-node/dist/backend.js', [4]),
+        frame(4, '', ''),
+        frame(5, '(garbage collector)', ''),
+        frame(6, '(idle)', ''),
+      ],
+      startTime: 0,
+      endTime: 1000,
+      samples: [4, 4, 4, 2, 5, 6, 6, 6, 4, 4],
+      timeDeltas: [100, 100, 100, 100, 100, 100, 100, 100, 100, 100],
+    };
+    const file = join(out, 'synthetic.cpuprofile');
+    writeFileSync(file, JSON.stringify(profile));
+    const run = spawnSync(process.execPath, ['bench/profile.mjs', '--summarize', file], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(0);
+
+    const summary = JSON.parse(readFileSync(join(out, 'synthetic.summary.json'), 'utf8'));
+    // 10 samples of 100 µs; the last one has no successor and is weighted by the mean (100 µs).
+    expect(summary.busyMs + summary.idleMs).toBe(1);
+    const [hottest] = summary.functions;
+    expect(hottest.category).toBe('onnxruntime-node (native)');
+    expect(hottest.selfPct).toBeCloseTo(71.4, 1);
+    expect(summary.categories.map((entry: { category: string }) => entry.category)).toEqual([
+      'onnxruntime-node (native)',
+      'vigil: prediction',
+      'v8: garbage collector',
+    ]);
+    const folded = readFileSync(join(out, 'synthetic.folded'), 'utf8');
+    expect(folded).toContain(
+      'handle dist/prediction/prediction.service.js:10;run onnxruntime-node/dist/backend.js:10;(anonymous) 500',
+    );
+    expect(existsSync(join(out, 'synthetic.svg'))).toBe(true);
+  });
+});
