@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { registerTrainingCommands } from './training/train.command';
 
 /**
  * The `vigil` command line. Each feature contributes its commands from its own folder
@@ -11,6 +12,7 @@ export function buildCli(): Command {
   const program = new Command('vigil')
     .description('Vigil: train, register, promote, serve and monitor tabular ONNX models')
     .showHelpAfterError();
+  registerTrainingCommands(program);
   return program;
 }
 

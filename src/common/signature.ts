@@ -68,6 +68,8 @@ export interface ReferenceProfile {
   schemaVersion: 1;
   /** Rows in the reference (training) data: Evidently's method choice depends on it. */
   rowCount: number;
+  /** The probability levels of every `numeric[…].quantiles` entry (training writes deciles 0.1…0.9). */
+  quantileLevels?: number[];
   numeric: Record<string, { min: number; max: number; mean: number; std: number; quantiles: number[] }>;
   categorical: Record<string, Record<string, number>>;
   /** Class balance of the training target (fractions). */
