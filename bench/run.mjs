@@ -287,7 +287,10 @@ async function main() {
     item.ratioToFloor =
       item.profile !== 'floor' && floor ? Math.round((item.rps / floor.rps) * 1000) / 1000 : null;
   }
-  const extras = args['no-extras'] || !needsVigil ? {} : await runExtras({ root: ROOT, log });
+  const extras =
+    args['no-extras'] || !needsVigil
+      ? {}
+      : await runExtras({ root: ROOT, modelsDir, cpus: pinning.server, log });
 
   const report = {
     schemaVersion: 1,
