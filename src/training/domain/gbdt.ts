@@ -29,7 +29,7 @@ export interface GbdtParams {
 export const GBDT_DEFAULTS: GbdtParams = {
   rounds: 300,
   learningRate: 0.1,
-  maxDepth: 4,
+  maxDepth: 3,
   minSamplesLeaf: 20,
   l2: 1,
   maxBins: 64,
