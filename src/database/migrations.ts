@@ -1,3 +1,4 @@
+import { MONITORING_MIGRATIONS } from '../monitoring/monitoring.migrations';
 import { REGISTRY_MIGRATIONS } from '../registry/registry.migrations';
 import type { SqlDialect } from './sql-database';
 
@@ -11,7 +12,7 @@ export interface Migration {
 }
 
 /** Every migration, applied in this order on both engines. Add a feature's list with one line. */
-export const MIGRATIONS: readonly Migration[] = [...REGISTRY_MIGRATIONS];
+export const MIGRATIONS: readonly Migration[] = [...REGISTRY_MIGRATIONS, ...MONITORING_MIGRATIONS];
 
 export function migrationStatements(migration: Migration, dialect: SqlDialect): readonly string[] {
   return typeof migration.up === 'function' ? migration.up(dialect) : migration.up;

@@ -1,0 +1,72 @@
+import { type Migration, autoIncrementKey } from '../database/migrations';
+
+/**
+ * Prediction store, feedback, evaluation history and retraining jobs. Times are epoch milliseconds
+ * (BIGINT) here: windows and retention are range scans on them. JSON documents are TEXT.
+ */
+export const MONITORING_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 'monitoring-001-predictions-feedback',
+    up: [
+      `CREATE TABLE predictions (
+        prediction_id TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        trace_id TEXT,
+        ts_ms BIGINT NOT NULL,
+        model_name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        inputs TEXT NOT NULL,
+        label TEXT NOT NULL,
+        probabilities TEXT NOT NULL,
+        score DOUBLE PRECISION,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        out_of_range TEXT
+      )`,
+      `CREATE INDEX predictions_model_version_ts ON predictions (model_name, version, ts_ms)`,
+      `CREATE INDEX predictions_ts ON predictions (ts_ms)`,
+      `CREATE INDEX predictions_request ON predictions (request_id)`,
+      `CREATE TABLE feedback (
+        prediction_id TEXT PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        actual TEXT NOT NULL,
+        received_at_ms BIGINT NOT NULL,
+        prediction_ts_ms BIGINT NOT NULL
+      )`,
+      `CREATE INDEX feedback_model_received ON feedback (model_name, received_at_ms)`,
+      `CREATE INDEX feedback_prediction_ts ON feedback (prediction_ts_ms)`,
+    ],
+  },
+  {
+    id: 'monitoring-002-evaluations-retrains',
+    up: (dialect) => [
+      `CREATE TABLE monitoring_evaluations (
+        id ${autoIncrementKey(dialect)},
+        model_name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        evaluated_at_ms BIGINT NOT NULL,
+        window_size INTEGER NOT NULL,
+        labelled INTEGER NOT NULL,
+        drift_share DOUBLE PRECISION,
+        dataset_drift INTEGER NOT NULL,
+        result TEXT NOT NULL
+      )`,
+      `CREATE INDEX monitoring_evaluations_model ON monitoring_evaluations (model_name, evaluated_at_ms)`,
+      `CREATE TABLE retrain_jobs (
+        job_id TEXT PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        trigger_reason TEXT NOT NULL,
+        status TEXT NOT NULL,
+        parent_version INTEGER,
+        new_version INTEGER,
+        promoted INTEGER NOT NULL DEFAULT 0,
+        requested_at_ms BIGINT NOT NULL,
+        started_at_ms BIGINT,
+        finished_at_ms BIGINT,
+        details TEXT,
+        error TEXT
+      )`,
+      `CREATE INDEX retrain_jobs_model ON retrain_jobs (model_name, requested_at_ms)`,
+    ],
+  },
+];
