@@ -23,7 +23,7 @@ export function installDrainGuard(fastify: FastifyInstance, shutdown: ShutdownSe
 /** SIGTERM/SIGINT → drain, flush, close, exit 0 (replaces Nest's enableShutdownHooks, which re-raises the signal). */
 export function installShutdownSignals(
   app: INestApplication,
-  exit: (code: number) => void = process.exit,
+  exit: (code: number) => void = (code) => process.exit(code),
 ): void {
   const shutdown = app.get(ShutdownService);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
