@@ -70,12 +70,14 @@ export function requireTool(binary: string): string {
 
 export interface ToolResult {
   status: number | null;
+  stdout: string;
+  /** stdout and stderr together. */
   output: string;
 }
 
 export function runTool(binary: string, args: string[], cwd = REPO_ROOT): ToolResult {
   const result = spawnSync(requireTool(binary), args, { cwd, encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+  return { status: result.status, stdout: result.stdout, output: `${result.stdout}${result.stderr}` };
 }
 
 /** A TCP port free right now on 127.0.0.1. */
