@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
+import helmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { type AppConfig } from './config/config';
 import { HttpErrorFilter } from './common/http-error.filter';
+import { installDrainGuard } from './health/shutdown.hooks';
+import { ShutdownService } from './health/shutdown.service';
+import { setupSwagger } from './swagger';
+import { setupTelemetry } from './telemetry/http-telemetry';
 import { AppLogger } from './telemetry/logger';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -26,10 +31,27 @@ export async function createApp(config?: AppConfig): Promise<NestFastifyApplicat
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request.
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
+  installDrainGuard(fastify, app.get(ShutdownService));
+  setupTelemetry(app);
+  // Security headers; the CSP lets Swagger UI's own inline script and styles run at /docs.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: [`'self'`],
+        styleSrc: [`'self'`, `'unsafe-inline'`],
+        imgSrc: [`'self'`, 'data:', 'validator.swagger.io'],
+        scriptSrc: [`'self'`, `'unsafe-inline'`],
+      },
+    },
+  });
+  setupSwagger(app);
   app.useGlobalFilters(new HttpErrorFilter(app.get(AppLogger)));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts installs SIGTERM/SIGINT handling that drains first and exits 0
+  // (Nest's handler would close at once and re-raise the signal).
   return app;
 }

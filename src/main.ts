@@ -1,3 +1,5 @@
+// Tracing first: the HTTP instrumentation must patch `http` before Fastify and Nest are loaded.
+import './telemetry/instrument';
 import 'reflect-metadata';
 import { createApp } from './app';
 import { loadConfig } from './config/config';

@@ -83,6 +83,23 @@ export class EnvSchema {
   @Transform(toList) @IsString({ each: true }) PRIVACY_HASH_FIELDS: string[] = [];
   @IsOptional() @IsString() PRIVACY_HASH_SALT?: string;
   @Transform(toBoolean) @IsBoolean() METRICS_ENABLED = true;
+  /** OpenTelemetry variables Vigil reads itself; the SDK reads the other OTEL_* variables directly. */
+  @Transform(toBoolean) @IsBoolean() OTEL_SDK_DISABLED = false;
+  /** service.name in traces and logs. */
+  @IsString() @MinLength(1) OTEL_SERVICE_NAME = 'vigil';
+  /** Default: keep 10 % of new traces, follow the caller's decision when a traceparent arrives. */
+  @IsIn([
+    'always_on',
+    'always_off',
+    'traceidratio',
+    'parentbased_always_on',
+    'parentbased_always_off',
+    'parentbased_traceidratio',
+  ])
+  OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) OTEL_TRACES_SAMPLER_ARG = 0.1;
+  /** otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT), console, or none (trace ids in logs, no export). */
+  @IsIn(['otlp', 'console', 'none']) OTEL_TRACES_EXPORTER = 'otlp';
 
   // --- Monitoring -----------------------------------------------------------------------------------
   @Transform(toBoolean) @IsBoolean() PREDICTION_STORE_ENABLED = true;

@@ -135,15 +135,20 @@ export class Metrics {
     help: 'Log events accepted by Elasticsearch',
     registers: [this.registry],
   });
-  readonly logEventsDropped = new Counter<'reason'>({
+  readonly logEventsDropped = new Counter<'sink' | 'reason'>({
     name: 'vigil_log_events_dropped_total',
-    help: 'Log events lost (reason: buffer_full, rejected, circuit_open)',
-    labelNames: ['reason'],
+    help: 'Log events lost (sink: stdout, elasticsearch; reason: buffer_full, rejected, retries_exhausted, circuit_open)',
+    labelNames: ['sink', 'reason'],
     registers: [this.registry],
   });
   readonly logQueueSize = new Gauge({
     name: 'vigil_log_queue_events',
-    help: 'Log events waiting to be shipped',
+    help: 'Log events waiting to be shipped to Elasticsearch',
+    registers: [this.registry],
+  });
+  readonly logShippingCircuitOpen = new Gauge({
+    name: 'vigil_log_shipping_circuit_open',
+    help: '1 while the Elasticsearch circuit breaker is open (shipping paused), else 0',
     registers: [this.registry],
   });
   readonly traceExportFailures = new Counter({

@@ -1,0 +1,153 @@
+import type { PredictionRecord } from '../prediction/prediction-events';
+
+/** ECS version our field names follow (`ecs.version` on every line). */
+export const ECS_VERSION = '8.11.0';
+
+/** Flat ECS field names (`http.request.method`, `trace.id`, ...) to values. */
+export type LogFields = Record<string, unknown>;
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export const LOG_LEVEL_SEVERITY: Readonly<Record<LogLevel, number>> = {
+  error: 0,
+  warn: 1,
+  info: 2,
+  debug: 3,
+};
+
+export interface ServiceIdentity {
+  name: string;
+  version: string;
+  environment: string;
+}
+
+/** Fields every line carries; a caller's fields never override them. */
+const RESERVED = new Set([
+  '@timestamp',
+  'log.level',
+  'message',
+  'service.name',
+  'service.version',
+  'service.environment',
+  'ecs.version',
+]);
+
+/** Field names whose value is a secret: replaced, never written. */
+const SECRET_KEY = /authorization|password|passwd|secret|token|api[-_.]?key|cookie|credential/i;
+/** Secrets embedded in free text (an error message quoting a header or a URL). */
+const SECRET_TEXT =
+  /(bearer|basic)\s+[\w.~+/=-]+|((?:token|password|passwd|secret|api[-_]?key)["']?\s*[=:]\s*["']?)[^\s&"',;]+/gi;
+const REDACTED = '[REDACTED]';
+
+/** Removes secrets from free text. */
+export function redactText(text: string): string {
+  if (!SECRET_TEXT.test(text)) return text;
+  SECRET_TEXT.lastIndex = 0;
+  return text.replace(SECRET_TEXT, (match: string, scheme: string | undefined, prefix: string | undefined) =>
+    scheme !== undefined ? `${scheme} ${REDACTED}` : `${prefix ?? ''}${REDACTED}`,
+  );
+}
+
+/** Redacts secret-looking keys and secrets inside strings, down to a small depth. */
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (value instanceof Error) return redactText(value.message);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = SECRET_KEY.test(key) ? REDACTED : redactValue(item, depth + 1);
+  }
+  return out;
+}
+
+function stringify(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value, (_key, item: unknown) =>
+      typeof item === 'bigint' ? item.toString() : item,
+    );
+  } catch {
+    // Circular structures and the like: a log call never throws.
+    return JSON.stringify(String(value));
+  }
+}
+
+/**
+ * Serializes ECS JSON lines by hand: one static suffix with the service fields is built once, each line
+ * is a string concatenation (no object merges, no generic serializer on the hot path).
+ */
+export class EcsFormatter {
+  /** `,"service.name":…,"ecs.version":…}` */
+  private readonly suffix: string;
+
+  constructor(readonly service: ServiceIdentity) {
+    this.suffix =
+      `,"service.name":${JSON.stringify(service.name)}` +
+      `,"service.version":${JSON.stringify(service.version)}` +
+      `,"service.environment":${JSON.stringify(service.environment)}` +
+      `,"ecs.version":"${ECS_VERSION}"}`;
+  }
+
+  /** A general line (the winston path): fields are redacted; `error` values become ECS error fields. */
+  line(level: LogLevel, message: string, fields: LogFields, timestamp = Date.now()): string {
+    let out = `{"@timestamp":"${new Date(timestamp).toISOString()}","log.level":"${level}","message":${JSON.stringify(redactText(message))}`;
+    for (const key of Object.keys(fields)) {
+      const value = fields[key];
+      if (value === undefined || RESERVED.has(key)) continue;
+      if (value instanceof Error && key === 'error') {
+        out += `,"error.type":${JSON.stringify(value.name)},"error.message":${JSON.stringify(redactText(value.message))}`;
+        if (value.stack !== undefined)
+          out += `,"error.stack_trace":${JSON.stringify(redactText(value.stack))}`;
+        continue;
+      }
+      const safe = SECRET_KEY.test(key) ? REDACTED : redactValue(value);
+      const json = stringify(safe);
+      if (json !== undefined) out += `,${JSON.stringify(key)}:${json}`;
+    }
+    return out + this.suffix;
+  }
+
+  /** One access-log line. `path` is the raw URL (the query string is cut off: it may hold secrets). */
+  accessLine(
+    method: string,
+    url: string,
+    route: string,
+    statusCode: number,
+    durationNs: number,
+    requestId: string,
+    traceId: string | undefined,
+    spanId: string | undefined,
+  ): string {
+    const query = url.indexOf('?');
+    const path = JSON.stringify(query === -1 ? url : url.slice(0, query));
+    const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+    let out =
+      `{"@timestamp":"${new Date().toISOString()}","log.level":"${level}"` +
+      `,"message":"${method} ${path.slice(1, -1)} ${statusCode}","log.logger":"vigil.access"` +
+      `,"event.kind":"event","event.category":["web"],"event.type":["access"]` +
+      `,"event.outcome":"${statusCode >= 400 ? 'failure' : 'success'}"` +
+      `,"http.request.method":"${method}","url.path":${path},"http.route":${JSON.stringify(route)}` +
+      `,"http.response.status_code":${statusCode},"event.duration":${Math.round(durationNs)}` +
+      `,"http.request.id":${JSON.stringify(requestId)}`;
+    if (traceId !== undefined) out += `,"trace.id":"${traceId}","span.id":"${spanId ?? ''}"`;
+    return out + this.suffix;
+  }
+
+  /** One prediction event. `inputs` must already have the privacy policy applied. */
+  predictionLine(record: PredictionRecord, inputs: Record<string, number | string>): string {
+    let out =
+      `{"@timestamp":"${new Date(record.timestamp).toISOString()}","log.level":"info"` +
+      `,"message":"prediction","log.logger":"vigil.prediction","event.kind":"event","event.action":"prediction"` +
+      `,"event.duration":${Math.round(record.latencyMs * 1e6)}` +
+      `,"model.name":${JSON.stringify(record.model)},"model.version":"${record.version}"` +
+      `,"prediction.id":${JSON.stringify(record.predictionId)},"prediction.label":${JSON.stringify(record.label)}` +
+      `,"prediction.probabilities":${stringify(record.probabilities) ?? '[]'}` +
+      `,"prediction.inputs":${stringify(inputs) ?? '{}'}` +
+      `,"http.request.id":${JSON.stringify(record.requestId)}`;
+    if (record.score !== undefined && Number.isFinite(record.score))
+      out += `,"prediction.score":${record.score}`;
+    if (record.outOfRange !== undefined && record.outOfRange.length > 0)
+      out += `,"prediction.out_of_range":${JSON.stringify(record.outOfRange)}`;
+    if (record.traceId !== undefined) out += `,"trace.id":${JSON.stringify(record.traceId)}`;
+    return out + this.suffix;
+  }
+}

@@ -1,0 +1,278 @@
+import { BoundedQueue } from './bounded-queue';
+import type { Metrics } from './metrics';
+
+export interface BulkResponse {
+  status: number;
+  /** The parsed JSON body, when there was one. */
+  body: unknown;
+}
+/** Sends one NDJSON `_bulk` body; rejects on network errors and timeouts (via `signal`). */
+export type BulkSender = (path: string, ndjson: string, signal: AbortSignal) => Promise<BulkResponse>;
+
+export type DropReason = 'buffer_full' | 'rejected' | 'retries_exhausted' | 'circuit_open';
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface ElasticsearchLogShipperOptions {
+  /** Base URL of Elasticsearch, e.g. http://elastic:secret@localhost:9200 */
+  url: string;
+  /** Data stream to append to, e.g. logs-vigil-production. */
+  dataStream: string;
+  /** Events held while Elasticsearch is slow or down; when full the oldest are dropped. */
+  bufferMax: number;
+  /** Events per `_bulk` request. */
+  bulkSize: number;
+  flushIntervalMs: number;
+  requestTimeoutMs?: number;
+  /** Retries of one batch after its first attempt (429, 5xx, network errors, timeouts). */
+  maxRetries?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Consecutive failed requests that open the circuit. */
+  breakerThreshold?: number;
+  /** Time the circuit stays open before one probe request (half-open). */
+  breakerCooldownMs?: number;
+  sender?: BulkSender;
+}
+
+const CREATE_ACTION = '{"create":{}}\n';
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Keeps the bulk answer small: only what we count. */
+const FILTER_PATH = 'filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason';
+
+/** A `BulkSender` on Node's `fetch`. Credentials in the URL become a Basic authorization header. */
+export function fetchBulkSender(baseUrl: string): BulkSender {
+  const base = new URL(baseUrl);
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-ndjson',
+    accept: 'application/json',
+  };
+  if (base.username !== '' || base.password !== '') {
+    const user = decodeURIComponent(base.username);
+    const password = decodeURIComponent(base.password);
+    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    base.username = '';
+    base.password = '';
+  }
+  const prefix = base.href.replace(/\/+$/, '');
+  return async (path, ndjson, signal) => {
+    const response = await fetch(`${prefix}${path}`, { method: 'POST', headers, body: ndjson, signal });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, body };
+  };
+}
+
+interface BulkItemResult {
+  status?: number;
+}
+
+function itemStatuses(body: unknown): number[] | undefined {
+  if (typeof body !== 'object' || body === null || !('items' in body) || !Array.isArray(body.items))
+    return undefined;
+  return (body.items as Record<string, BulkItemResult | undefined>[]).map((item) => {
+    const result = item.create ?? Object.values(item)[0];
+    return typeof result?.status === 'number' ? result.status : 0;
+  });
+}
+
+/**
+ * Ships ECS log lines to an Elasticsearch data stream with `_bulk` `create` actions.
+ *
+ * Never blocks nor throws into the caller: `enqueue` is O(1) into a bounded ring (full ⇒ oldest dropped);
+ * one request at a time is in flight, with a timeout; 429/5xx/network failures are retried with
+ * exponential backoff and jitter; after `breakerThreshold` consecutive failures the circuit opens (no
+ * requests) and after `breakerCooldownMs` one probe request decides whether it closes again. Memory is
+ * bounded by `bufferMax` lines plus one batch in flight. Every loss is counted by reason.
+ */
+export class ElasticsearchLogShipper {
+  private readonly queue: BoundedQueue<string>;
+  private readonly sender: BulkSender;
+  private readonly path: string;
+  private readonly requestTimeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly breakerThreshold: number;
+  private readonly breakerCooldownMs: number;
+
+  private batch: string[] | undefined;
+  private attempts = 0;
+  private consecutiveFailures = 0;
+  private circuit: CircuitState = 'closed';
+  private openUntil = 0;
+  private inFlight: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly interval: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly options: ElasticsearchLogShipperOptions,
+    private readonly metrics?: Metrics,
+  ) {
+    this.queue = new BoundedQueue<string>(options.bufferMax);
+    this.sender = options.sender ?? fetchBulkSender(options.url);
+    this.path = `/${encodeURIComponent(options.dataStream)}/_bulk?${FILTER_PATH}`;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.maxRetries = options.maxRetries ?? 3;
+    this.retryBaseMs = options.retryBaseMs ?? 200;
+    this.retryMaxMs = options.retryMaxMs ?? 10_000;
+    this.breakerThreshold = options.breakerThreshold ?? 5;
+    this.breakerCooldownMs = options.breakerCooldownMs ?? 30_000;
+    this.interval = setInterval(() => this.tick(), options.flushIntervalMs);
+    this.interval.unref();
+    this.metrics?.logShippingCircuitOpen.set(0);
+  }
+
+  /** Events waiting (buffer plus the batch being sent). */
+  get pending(): number {
+    return this.queue.size + (this.batch?.length ?? 0);
+  }
+
+  get circuitState(): CircuitState {
+    return this.circuit;
+  }
+
+  enqueue(line: string): void {
+    if (this.closed) return;
+    if (this.queue.push(line)) this.drop('buffer_full', 1);
+    if (this.queue.size >= this.options.bulkSize) this.kick();
+  }
+
+  /**
+   * Sends what is queued, within `timeoutMs` (shutdown). Resolves; never rejects. Stops the timers: the
+   * shipper accepts nothing afterwards.
+   */
+  async close(timeoutMs = 2000): Promise<void> {
+    this.closed = true;
+    clearInterval(this.interval);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.circuit !== 'open') {
+      if (this.inFlight !== undefined) {
+        await this.inFlight;
+        continue;
+      }
+      if (this.pending === 0 || this.attempts > 0) break;
+      this.kick();
+    }
+    this.metrics?.logQueueSize.set(this.pending);
+  }
+
+  private tick(): void {
+    if (this.circuit === 'open' && Date.now() >= this.openUntil) this.circuit = 'half_open';
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.inFlight !== undefined || this.retryTimer !== undefined || this.circuit === 'open') return;
+    if (this.batch === undefined && this.queue.size === 0) {
+      this.metrics?.logQueueSize.set(0);
+      return;
+    }
+    this.inFlight = this.sendBatch()
+      .catch(() => undefined)
+      .finally(() => {
+        this.inFlight = undefined;
+        if (!this.closed && this.circuit === 'closed' && this.queue.size >= this.options.bulkSize)
+          this.kick();
+      });
+  }
+
+  private async sendBatch(): Promise<void> {
+    const batch = this.batch ?? this.queue.shift(this.options.bulkSize);
+    this.batch = batch;
+    this.metrics?.logQueueSize.set(this.pending);
+    let body = '';
+    for (const line of batch) body += CREATE_ACTION + line + '\n';
+    let response: BulkResponse;
+    try {
+      response = await this.sender(this.path, body, AbortSignal.timeout(this.requestTimeoutMs));
+    } catch {
+      this.onFailure(true);
+      return;
+    }
+    if (response.status >= 200 && response.status < 300) {
+      this.onSuccess(batch, response.body);
+    } else {
+      this.onFailure(RETRYABLE_STATUS.has(response.status));
+    }
+  }
+
+  private onSuccess(batch: string[], body: unknown): void {
+    this.batch = undefined;
+    this.attempts = 0;
+    this.consecutiveFailures = 0;
+    if (this.circuit !== 'closed') {
+      this.circuit = 'closed';
+      this.metrics?.logShippingCircuitOpen.set(0);
+    }
+    const statuses = itemStatuses(body);
+    if (statuses === undefined || statuses.length !== batch.length) {
+      // A 2xx without per-item results (a proxy, an old version): count the batch as shipped.
+      this.metrics?.logEventsShipped.inc(batch.length);
+      return;
+    }
+    let shipped = 0;
+    const retry: string[] = [];
+    let rejected = 0;
+    for (let index = 0; index < statuses.length; index += 1) {
+      const status = statuses[index] ?? 0;
+      if (status >= 200 && status < 300) shipped += 1;
+      else if (status === 429) retry.push(batch[index] as string);
+      else rejected += 1;
+    }
+    if (shipped > 0) this.metrics?.logEventsShipped.inc(shipped);
+    if (rejected > 0) this.drop('rejected', rejected);
+    if (retry.length > 0) {
+      // Items refused for back-pressure go back to the front; what does not fit is the oldest: dropped.
+      const lost = this.queue.unshift(retry);
+      if (lost > 0) this.drop('buffer_full', lost);
+    }
+    this.metrics?.logQueueSize.set(this.pending);
+  }
+
+  private onFailure(retryable: boolean): void {
+    this.consecutiveFailures += 1;
+    this.attempts += 1;
+    const batchSize = this.batch?.length ?? 0;
+    if (this.circuit === 'half_open' || this.consecutiveFailures >= this.breakerThreshold) {
+      this.openCircuit();
+      return;
+    }
+    if (!retryable || this.attempts > this.maxRetries) {
+      this.drop(retryable ? 'retries_exhausted' : 'rejected', batchSize);
+      this.batch = undefined;
+      this.attempts = 0;
+      this.metrics?.logQueueSize.set(this.pending);
+      return;
+    }
+    const backoff = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (this.attempts - 1));
+    const delay = backoff / 2 + Math.random() * (backoff / 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed) this.kick();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private openCircuit(): void {
+    this.circuit = 'open';
+    this.openUntil = Date.now() + this.breakerCooldownMs;
+    this.metrics?.logShippingCircuitOpen.set(1);
+    // The batch in hand has failed repeatedly: give it up; the buffer keeps the newest events.
+    if (this.batch !== undefined) this.drop('circuit_open', this.batch.length);
+    this.batch = undefined;
+    this.attempts = 0;
+    this.metrics?.logQueueSize.set(this.pending);
+  }
+
+  private drop(reason: DropReason, count: number): void {
+    if (count > 0) this.metrics?.logEventsDropped.labels('elasticsearch', reason).inc(count);
+  }
+}

@@ -1,0 +1,201 @@
+import { context, trace } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Gauge, Histogram } from 'prom-client';
+import { AppConfig } from '../config/config';
+import { LogPipeline } from './log-pipeline';
+import { AppLogger, NestEcsLogger } from './logger';
+import { Metrics } from './metrics';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Route template (`/predict/:model`) or `unmatched`: the only route value telemetry uses. */
+    vigilRoute: string;
+    /** Trace and span id of the request's server span ('' when not traced). */
+    vigilTraceId: string;
+    vigilSpanId: string;
+    /** Counted in the active-requests gauge and not yet released. */
+    vigilActive: boolean;
+  }
+}
+
+/** Route label for requests no route matched (404s): never the raw URL (unbounded cardinality). */
+export const UNMATCHED_ROUTE = 'unmatched';
+const KNOWN_METHODS = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'OPTIONS',
+  'CONNECT',
+  'TRACE',
+]);
+/** Routes left out of the access log: scrapes and probes every few seconds are noise. */
+const QUIET_ROUTE = /^\/(?:metrics|health)(?:\/|$)/;
+
+export interface HttpTelemetryOptions {
+  /** HTTP metrics and `GET /metrics`; off when undefined. */
+  metrics?: Metrics;
+  /** One access-log line per request; off when undefined. */
+  accessLog?: LogPipeline;
+}
+
+/**
+ * Label children bound once per (route, method, status) and looked up through nested maps: no label
+ * string is built per request (prom-client's `labels()` hashes its arguments on every call).
+ */
+class HttpMetricChildren {
+  private readonly durations = new Map<string, Map<string, Map<number, Histogram.Internal<string>>>>();
+  private readonly active = new Map<string, Gauge.Internal<string>>();
+
+  constructor(private readonly metrics: Metrics) {}
+
+  duration(route: string, method: string, status: number): Histogram.Internal<string> {
+    let byMethod = this.durations.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.durations.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let child = byStatus.get(status);
+    if (child === undefined) {
+      child = this.metrics.httpRequestDuration.labels(method, route, String(status));
+      byStatus.set(status, child);
+    }
+    return child;
+  }
+
+  activeRequests(method: string): Gauge.Internal<string> {
+    let child = this.active.get(method);
+    if (child === undefined) {
+      child = this.metrics.httpActiveRequests.labels(method);
+      this.active.set(method, child);
+    }
+    return child;
+  }
+}
+
+/**
+ * HTTP telemetry as plain Fastify hooks (a Nest interceptor halves throughput; these cost a few µs):
+ * request duration and active requests, the trace id in `x-trace-id` and `traceresponse` response
+ * headers, the route template on the OpenTelemetry server span, and one ECS access-log line per
+ * request. Call once on the app's Fastify instance, before `app.init()`.
+ */
+export function installHttpTelemetry(fastify: FastifyInstance, options: HttpTelemetryOptions): void {
+  const { metrics, accessLog } = options;
+  const children = metrics !== undefined ? new HttpMetricChildren(metrics) : undefined;
+  const logInfo = accessLog?.enabled('info') ?? false;
+  const logWarn = accessLog?.enabled('warn') ?? false;
+  const logError = accessLog?.enabled('error') ?? false;
+  const formatter = accessLog?.formatter;
+
+  fastify.decorateRequest('vigilRoute', '');
+  fastify.decorateRequest('vigilTraceId', '');
+  fastify.decorateRequest('vigilSpanId', '');
+  fastify.decorateRequest('vigilActive', false);
+
+  fastify.addHook(
+    'onRequest',
+    (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+      request.vigilRoute = route;
+      const activeContext = context.active();
+      const span = trace.getSpan(activeContext);
+      if (span !== undefined) {
+        const spanContext = span.spanContext();
+        if (trace.isSpanContextValid(spanContext)) {
+          request.vigilTraceId = spanContext.traceId;
+          request.vigilSpanId = spanContext.spanId;
+          void reply.header('x-trace-id', spanContext.traceId);
+          // W3C Trace Context level 2 response header: which trace this was and whether it was sampled.
+          void reply.header(
+            'traceresponse',
+            `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags & 1}`,
+          );
+          if (span.isRecording()) {
+            // The HTTP instrumentation names the span `METHOD /route` and sets http.route from this.
+            const rpcMetadata = getRPCMetadata(activeContext);
+            if (rpcMetadata?.type === RPCType.HTTP) rpcMetadata.route = route;
+          }
+        }
+      }
+      if (children !== undefined) {
+        children.activeRequests(KNOWN_METHODS.has(request.method) ? request.method : '_OTHER').inc();
+        request.vigilActive = true;
+      }
+      done();
+    },
+  );
+
+  if (children !== undefined) {
+    // A client that goes away before the answer: no onResponse follows, release the gauge here.
+    fastify.addHook('onRequestAbort', (request: FastifyRequest, done: HookHandlerDoneFunction) => {
+      if (request.vigilActive) {
+        request.vigilActive = false;
+        children.activeRequests(KNOWN_METHODS.has(request.method) ? request.method : '_OTHER').dec();
+      }
+      done();
+    });
+  }
+
+  fastify.addHook(
+    'onResponse',
+    (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const method = KNOWN_METHODS.has(request.method) ? request.method : '_OTHER';
+      const route = request.vigilRoute === '' ? UNMATCHED_ROUTE : request.vigilRoute;
+      const status = reply.statusCode;
+      const elapsedMs = reply.elapsedTime;
+      if (children !== undefined) {
+        children.duration(route, method, status).observe(elapsedMs / 1000);
+        if (request.vigilActive) {
+          request.vigilActive = false;
+          children.activeRequests(method).dec();
+        }
+      }
+      if (formatter !== undefined && accessLog !== undefined && !QUIET_ROUTE.test(route)) {
+        if (status >= 500 ? logError : status >= 400 ? logWarn : logInfo) {
+          accessLog.write(
+            formatter.accessLine(
+              method,
+              request.url,
+              route,
+              status,
+              elapsedMs * 1e6,
+              String(request.id),
+              request.vigilTraceId === '' ? undefined : request.vigilTraceId,
+              request.vigilSpanId,
+            ),
+          );
+        }
+      }
+      done();
+    },
+  );
+
+  if (metrics !== undefined) {
+    fastify.get('/metrics', async (_request, reply) => {
+      void reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
+}
+
+/**
+ * Wires telemetry into a Nest + Fastify app (called by `createApp`, before `app.init()`): HTTP hooks,
+ * `GET /metrics` (METRICS_ENABLED), the access log (ACCESS_LOG), and Nest's own messages as ECS lines.
+ */
+export function setupTelemetry(app: NestFastifyApplication): void {
+  const settings = app.get(AppConfig);
+  installHttpTelemetry(app.getHttpAdapter().getInstance(), {
+    metrics: settings.METRICS_ENABLED ? app.get(Metrics) : undefined,
+    accessLog: settings.ACCESS_LOG ? app.get(LogPipeline) : undefined,
+  });
+  app.useLogger(new NestEcsLogger(app.get(AppLogger)));
+}

@@ -1,0 +1,203 @@
+import nodeHttp, { type IncomingMessage } from 'node:http';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type Sampler,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { AppConfig } from '../config/config';
+import { serviceVersion } from './log-pipeline';
+
+/** The settings tracing reads (a subset of `AppConfig`). */
+export type TracingSettings = Pick<
+  AppConfig,
+  | 'OTEL_SDK_DISABLED'
+  | 'OTEL_SERVICE_NAME'
+  | 'OTEL_TRACES_SAMPLER'
+  | 'OTEL_TRACES_SAMPLER_ARG'
+  | 'OTEL_TRACES_EXPORTER'
+  | 'VIGIL_ENV'
+>;
+
+export interface TracingOptions {
+  /** Replaces the exporter chosen by OTEL_TRACES_EXPORTER (tests: an in-memory exporter). */
+  exporter?: SpanExporter;
+  /** Exports each span as it ends instead of in batches (tests). */
+  simpleProcessor?: boolean;
+  /**
+   * Patch the already-loaded `http` module now instead of on its next `require` (Jest: its module
+   * registry bypasses the require hook the instrumentation relies on).
+   */
+  patchLoadedHttp?: boolean;
+}
+
+export interface TracingHandle {
+  readonly enabled: boolean;
+  forceFlush(): Promise<void>;
+  /** Flushes, removes the instrumentation and unregisters the global tracer (tests, exit). */
+  shutdown(): Promise<void>;
+}
+
+/** Paths never traced: scrapes and probes would drown the real traffic. */
+const UNTRACED_PATH = /^\/(?:metrics|health)(?:[/?]|$)/;
+
+/** The sampler named by OTEL_TRACES_SAMPLER (the spec's names), with OTEL_TRACES_SAMPLER_ARG as ratio. */
+export function createSampler(name: TracingSettings['OTEL_TRACES_SAMPLER'], ratio: number): Sampler {
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+    default:
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+// --- Export failures ------------------------------------------------------------------------------
+// Tracing starts before Nest (and before `Metrics` exists): failures are counted here and handed to
+// whoever subscribes (the telemetry module feeds `vigil_trace_export_failures_total`).
+let unreportedFailures = 0;
+let failureListener: ((count: number) => void) | undefined;
+
+function reportExportFailure(): void {
+  if (failureListener === undefined) unreportedFailures += 1;
+  else failureListener(1);
+}
+
+/** Subscribes to failed span exports (one call per failed batch); earlier failures are replayed. */
+export function onTraceExportFailure(listener: (count: number) => void): () => void {
+  failureListener = listener;
+  if (unreportedFailures > 0) listener(unreportedFailures);
+  unreportedFailures = 0;
+  return () => {
+    if (failureListener === listener) failureListener = undefined;
+  };
+}
+
+/** Wraps an exporter to count failed batches; the result is passed through (never thrown). */
+export class CountingSpanExporter implements SpanExporter {
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly onFailure: () => void = reportExportFailure,
+  ) {}
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    try {
+      this.inner.export(spans, (result) => {
+        if (result.code !== ExportResultCode.SUCCESS) this.onFailure();
+        resultCallback(result);
+      });
+    } catch (error) {
+      this.onFailure();
+      resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
+    }
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+const DISABLED: TracingHandle = {
+  enabled: false,
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+let active: TracingHandle | undefined;
+
+/**
+ * Starts the OpenTelemetry tracer: W3C trace context, HTTP server (and outgoing, with a parent)
+ * instrumentation, our sampler, OTLP/HTTP export in batches. Call before Nest (and Fastify) are
+ * loaded. Idempotent: a second call returns the running handle.
+ *
+ * Why not `@opentelemetry/sdk-node`: it loads every exporter (gRPC, protobuf, Prometheus, Zipkin) and
+ * costs ~0.6 s of startup here; these pieces cost ~0.2 s and honour the same OTEL_* variables that matter
+ * (endpoint, headers, BSP sizes, resource attributes) through the exporter and processor themselves.
+ */
+export function startTracing(settings: TracingSettings, options: TracingOptions = {}): TracingHandle {
+  if (active !== undefined) return active;
+  if (settings.OTEL_SDK_DISABLED) return DISABLED;
+
+  let exporter: SpanExporter | undefined = options.exporter;
+  if (exporter === undefined && settings.OTEL_TRACES_EXPORTER === 'otlp') exporter = new OTLPTraceExporter();
+  if (exporter === undefined && settings.OTEL_TRACES_EXPORTER === 'console')
+    exporter = new ConsoleSpanExporter();
+  const spanProcessors: SpanProcessor[] = [];
+  if (exporter !== undefined) {
+    const counted = new CountingSpanExporter(exporter);
+    spanProcessors.push(
+      options.simpleProcessor === true
+        ? new SimpleSpanProcessor(counted)
+        : // Bounded: beyond maxQueueSize (OTEL_BSP_MAX_QUEUE_SIZE, 2048) spans are dropped, never queued.
+          new BatchSpanProcessor(counted),
+    );
+  }
+
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: settings.OTEL_SERVICE_NAME,
+    [ATTR_SERVICE_VERSION]: serviceVersion(),
+    'deployment.environment.name': settings.VIGIL_ENV,
+  }).merge(detectResources({ detectors: [envDetector] })); // OTEL_RESOURCE_ATTRIBUTES win
+
+  const provider = new NodeTracerProvider({
+    resource,
+    sampler: createSampler(settings.OTEL_TRACES_SAMPLER, settings.OTEL_TRACES_SAMPLER_ARG),
+    spanProcessors,
+  });
+  provider.register(); // AsyncLocalStorage context, W3C traceparent + baggage propagation
+
+  // Enabled on construction (patches `http`), against the global tracer provider registered above.
+  const http = new HttpInstrumentation({
+    ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATH.test(request.url ?? ''),
+    // Outgoing calls are traced only inside a request's trace (no orphan spans from background work).
+    requireParentforOutgoingSpans: true,
+  });
+  const httpDefinitions = options.patchLoadedHttp
+    ? http.getModuleDefinitions().filter((definition) => definition.name === 'http')
+    : [];
+  for (const definition of httpDefinitions) definition.patch?.(nodeHttp);
+
+  const handle: TracingHandle = {
+    enabled: true,
+    forceFlush: () => provider.forceFlush().catch(() => undefined),
+    shutdown: async () => {
+      for (const definition of httpDefinitions) definition.unpatch?.(nodeHttp);
+      http.disable();
+      await provider.shutdown().catch(() => undefined);
+      trace.disable();
+      propagation.disable();
+      context.disable();
+      if (active === handle) active = undefined;
+    },
+  };
+  active = handle;
+  return handle;
+}
+
+/** The running tracing handle (or a disabled one). */
+export function tracingHandle(): TracingHandle {
+  return active ?? DISABLED;
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Writable } from 'node:stream';
+import {
+  Body,
+  Controller,
+  Get,
+  Global,
+  Injectable,
+  Module,
+  Param,
+  Post,
+  type DynamicModule,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { trace } from '@opentelemetry/api';
+import { AppError } from '../../src/common/errors';
+import { HttpErrorFilter } from '../../src/common/http-error.filter';
+import { type AppConfig } from '../../src/config/config';
+import { ConfigModule } from '../../src/config/config.module';
+import { PredictionEvents } from '../../src/prediction/prediction-events';
+import { setupTelemetry } from '../../src/telemetry/http-telemetry';
+import { LOG_PIPELINE_OPTIONS, type LogPipelineOptions } from '../../src/telemetry/log-pipeline';
+import { AppLogger } from '../../src/telemetry/logger';
+import { TelemetryModule } from '../../src/telemetry/telemetry.module';
+
+/**
+ * A small app wired exactly like `createApp` (same telemetry module and hooks) with routes that stand
+ * in for the feature modules: the telemetry tests do not depend on the registry or ONNX Runtime.
+ */
+@Injectable()
+class FakePredictionService {
+  constructor(private readonly events: PredictionEvents) {}
+
+  async predict(model: string, inputs: Record<string, number | string>): Promise<{ label: string }> {
+    const tracer = trace.getTracer('vigil');
+    const started = performance.now();
+    tracer.startActiveSpan('predict.validate', (span) => span.end());
+    await tracer.startActiveSpan('predict.queue', async (span) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      span.end();
+    });
+    tracer.startActiveSpan('predict.inference', (span) => {
+      span.setAttributes({ 'model.name': model, 'model.version': 1, 'inference.batch_size': 1 });
+      span.end();
+    });
+    const traceId = trace.getActiveSpan()?.spanContext().traceId;
+    this.events.emit([
+      {
+        predictionId: randomUUID(),
+        requestId: 'req',
+        traceId,
+        timestamp: Date.now(),
+        model,
+        version: 1,
+        inputs,
+        label: 'good',
+        probabilities: [0.2, 0.8],
+        score: 0.8,
+        latencyMs: performance.now() - started,
+        outOfRange: ['age'],
+      },
+    ]);
+    return { label: 'good' };
+  }
+}
+
+@Controller()
+class FakeController {
+  constructor(
+    private readonly service: FakePredictionService,
+    private readonly logger: AppLogger,
+  ) {}
+
+  @Get('hello')
+  hello(): { hello: string } {
+    return { hello: 'world' };
+  }
+
+  @Get('items/:id')
+  item(@Param('id') id: string): { id: string } {
+    return { id };
+  }
+
+  @Get('boom')
+  boom(): never {
+    this.logger.info('about to fail', { authorization: 'Bearer abc.def', 'model.name': 'credit' });
+    throw new AppError('MODEL_NOT_FOUND', 'No such model');
+  }
+
+  @Post('predict/:model')
+  predict(
+    @Param('model') model: string,
+    @Body() body: Record<string, number | string>,
+  ): Promise<{ label: string }> {
+    return this.service.predict(model, body);
+  }
+}
+
+@Module({ controllers: [FakeController], providers: [FakePredictionService, PredictionEvents] })
+class FakeFeatureModule {}
+
+@Global()
+@Module({})
+class PipelineOptionsModule {
+  static forRoot(options: LogPipelineOptions): DynamicModule {
+    return {
+      module: PipelineOptionsModule,
+      providers: [{ provide: LOG_PIPELINE_OPTIONS, useValue: options }],
+      exports: [LOG_PIPELINE_OPTIONS],
+    };
+  }
+}
+
+@Module({})
+class HarnessModule {
+  static forRoot(config: AppConfig, options: LogPipelineOptions): DynamicModule {
+    return {
+      module: HarnessModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        PipelineOptionsModule.forRoot(options),
+        TelemetryModule,
+        FakeFeatureModule,
+      ],
+    };
+  }
+}
+
+/** Collects what the log pipeline writes (one entry per line). */
+export class LineCollector extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line !== '') this.lines.push(line);
+    callback();
+  }
+  parsed(): Record<string, unknown>[] {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+export async function createTelemetryHarness(
+  config: AppConfig,
+  options: LogPipelineOptions = {},
+): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    HarnessModule.forRoot(config, options),
+    // Same request-id handling as createApp.
+    new FastifyAdapter({
+      logger: false,
+      genReqId: (request: { headers: IncomingHttpHeaders }) => {
+        const given = request.headers['x-request-id'];
+        return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+      },
+    }),
+    { logger: false },
+  );
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      void reply.header('x-request-id', request.id);
+      done();
+    });
+  setupTelemetry(app);
+  app.useGlobalFilters(new HttpErrorFilter(app.get(AppLogger)));
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
