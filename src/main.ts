@@ -3,11 +3,13 @@ import './telemetry/instrument';
 import 'reflect-metadata';
 import { createApp } from './app';
 import { loadConfig } from './config/config';
+import { installShutdownSignals } from './health/shutdown.hooks';
 import { AppLogger } from './telemetry/logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
+  installShutdownSignals(app);
   await app.listen({ port: config.PORT, host: config.HOST });
   app.get(AppLogger).info(`Vigil listening on http://${config.HOST}:${config.PORT}`, {
     'event.action': 'startup',
