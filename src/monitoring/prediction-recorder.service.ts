@@ -1,0 +1,237 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { AppConfig } from '../config/config';
+import { type PredictionRecord, PredictionEvents } from '../prediction/prediction-events';
+import { AppLogger } from '../telemetry/logger';
+import { Metrics } from '../telemetry/metrics';
+import { PrivacyPolicy } from '../telemetry/privacy';
+import { PredictionStore, type StoredPrediction } from './prediction.store';
+
+export const FLUSH_INTERVAL_MS = 1000;
+export const FLUSH_BATCH_ROWS = 500;
+const RETENTION_INTERVAL_MS = 10 * 60_000;
+const MAX_BACKOFF_MS = 30_000;
+const BASE_BACKOFF_MS = 250;
+/** A batch failing this many times for a reason other than an unreachable database is dropped. */
+const MAX_ATTEMPTS_ON_BAD_DATA = 3;
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  '57P01', // admin_shutdown: PostgreSQL is restarting
+  '57P02',
+  '57P03', // cannot_connect_now: starting up
+  '53300', // too_many_connections
+]);
+
+/** True when the database is unreachable or busy (retry), false when the batch itself is at fault. */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /connect|terminat|timeout|closed|not queryable/i.test(message);
+}
+
+export interface RecorderOptions {
+  queueMax: number;
+  batchRows: number;
+  flushIntervalMs: number;
+}
+
+/**
+ * Writes every prediction to the prediction store off the request path: the listener only pushes to a
+ * bounded queue; a timer (or a full batch) flushes it in multi-row inserts. When the database is down
+ * (e.g. PostgreSQL restarting) batches stay queued and are retried with backoff, so nothing is lost
+ * while the queue has room; beyond `PREDICTION_STORE_QUEUE_MAX` new predictions are dropped and
+ * counted. The privacy policy is applied at flush time, not on the request path.
+ */
+@Injectable()
+export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
+  private queue: PredictionRecord[] = [];
+  private unsubscribe?: () => void;
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private flushSoon = false;
+  private consecutiveFailures = 0;
+  private batchAttempts = 0;
+  private nextAttemptAt = 0;
+  private lastRetention = 0;
+  private readonly options: RecorderOptions;
+
+  constructor(
+    private readonly events: PredictionEvents,
+    private readonly store: PredictionStore,
+    private readonly privacy: PrivacyPolicy,
+    private readonly metrics: Metrics,
+    private readonly config: AppConfig,
+    private readonly logger: AppLogger,
+  ) {
+    this.options = {
+      queueMax: config.PREDICTION_STORE_QUEUE_MAX,
+      batchRows: FLUSH_BATCH_ROWS,
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+    };
+  }
+
+  onModuleInit(): void {
+    if (!this.config.PREDICTION_STORE_ENABLED) return;
+    this.unsubscribe = this.events.subscribe((records) => this.enqueue(records));
+    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** The listener: cheap, never throws, never awaits. */
+  enqueue(records: readonly PredictionRecord[]): void {
+    const room = this.options.queueMax - this.queue.length;
+    if (room < records.length) {
+      this.metrics.predictionStoreDropped.inc({ reason: 'queue_full' }, records.length - Math.max(room, 0));
+    }
+    for (let index = 0; index < Math.min(room, records.length); index += 1) this.queue.push(records[index]!);
+    this.metrics.predictionStoreQueue.set(this.queue.length);
+    if (this.queue.length >= this.options.batchRows && !this.flushSoon) {
+      this.flushSoon = true;
+      setImmediate(() => {
+        this.flushSoon = false;
+        void this.flush();
+      });
+    }
+  }
+
+  /**
+   * Writes what is queued, one batch after another, until the queue is empty or a write fails.
+   * Concurrent callers share the same run. Never throws.
+   */
+  flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = this.drain().finally(() => {
+        this.flushing = undefined;
+      });
+    }
+    return this.flushing;
+  }
+
+  /** Writes everything queued now, waiting out the backoff (feedback lookups and shutdown use it). */
+  async flushNow(deadlineMs = 5000): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    this.nextAttemptAt = 0;
+    while (this.queue.length > 0 && Date.now() < deadline) {
+      await this.flush();
+      if (this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      this.nextAttemptAt = 0;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && Date.now() >= this.nextAttemptAt) {
+      const batch = this.queue.slice(0, this.options.batchRows);
+      try {
+        await this.store.insertPredictions(batch.map((record) => this.toStored(record)));
+      } catch (error) {
+        this.onWriteFailure(error, batch.length);
+        return;
+      }
+      this.queue.splice(0, batch.length);
+      this.consecutiveFailures = 0;
+      this.batchAttempts = 0;
+      this.metrics.predictionStoreWritten.inc(batch.length);
+      this.metrics.predictionStoreQueue.set(this.queue.length);
+    }
+    await this.maybeApplyRetention();
+  }
+
+  private onWriteFailure(error: unknown, batchLength: number): void {
+    this.consecutiveFailures += 1;
+    this.batchAttempts += 1;
+    const retryable = isConnectionError(error);
+    if (!retryable && this.batchAttempts >= MAX_ATTEMPTS_ON_BAD_DATA) {
+      this.queue.splice(0, batchLength);
+      this.batchAttempts = 0;
+      this.metrics.predictionStoreDropped.inc({ reason: 'write_failed' }, batchLength);
+      this.metrics.predictionStoreQueue.set(this.queue.length);
+    }
+    const backoff = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (this.consecutiveFailures - 1));
+    this.nextAttemptAt = Date.now() + backoff;
+    if (this.consecutiveFailures === 1 || this.consecutiveFailures % 10 === 0) {
+      this.logger.warn('Prediction store write failed; predictions stay queued', {
+        'event.action': 'prediction-store-write-failed',
+        'error.message': error instanceof Error ? error.message : String(error),
+        'vigil.queue_rows': this.queue.length,
+        'vigil.retry_in_ms': backoff,
+        'vigil.retryable': retryable,
+      });
+    }
+  }
+
+  private toStored(record: PredictionRecord): StoredPrediction {
+    const stored: StoredPrediction = {
+      predictionId: record.predictionId,
+      requestId: record.requestId,
+      timestamp: record.timestamp,
+      model: record.model,
+      version: record.version,
+      inputs: this.privacy.apply(record.inputs),
+      label: record.label,
+      probabilities: record.probabilities,
+      latencyMs: record.latencyMs,
+    };
+    if (record.traceId !== undefined) stored.traceId = record.traceId;
+    if (record.score !== undefined) stored.score = record.score;
+    if (record.outOfRange !== undefined) stored.outOfRange = record.outOfRange;
+    return stored;
+  }
+
+  private async maybeApplyRetention(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastRetention < RETENTION_INTERVAL_MS) return;
+    this.lastRetention = now;
+    try {
+      const deleted = await this.store.applyRetention(
+        now - this.config.PREDICTION_RETENTION_DAYS * 86_400_000,
+        this.config.PREDICTION_RETENTION_ROWS,
+      );
+      if (deleted > 0)
+        this.logger.info(`Prediction store retention removed ${deleted} prediction(s)`, {
+          'event.action': 'prediction-store-retention',
+        });
+    } catch (error) {
+      this.logger.warn('Prediction store retention failed', {
+        'event.action': 'prediction-store-retention',
+        'error.message': error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Before the database closes: write what is queued (bounded by SHUTDOWN_TIMEOUT_MS). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.timer) clearInterval(this.timer);
+    await this.flushNow(Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS / 2));
+    if (this.queue.length > 0) {
+      this.metrics.predictionStoreDropped.inc({ reason: 'write_failed' }, this.queue.length);
+      this.logger.warn(`Prediction store: ${this.queue.length} prediction(s) not written at shutdown`, {
+        'event.action': 'prediction-store-shutdown',
+      });
+      this.queue = [];
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import { makeConfig } from '../../src/config/config';
+import type { SqlDatabase } from '../../src/database/sql-database';
+import { PredictionRecorder, isConnectionError } from '../../src/monitoring/prediction-recorder.service';
+import { PredictionStore, type StoredPrediction } from '../../src/monitoring/prediction.store';
+import { type PredictionRecord, PredictionEvents } from '../../src/prediction/prediction-events';
+import { AppLogger, type LogFields, type LogLevel } from '../../src/telemetry/logger';
+import { Metrics } from '../../src/telemetry/metrics';
+import { PrivacyPolicy } from '../../src/telemetry/privacy';
+import { type MonitoringTestDatabase, openMonitoringDatabase } from './monitoring-support';
+
+class CapturingLogger extends AppLogger {
+  readonly lines: { level: LogLevel; message: string; fields: LogFields }[] = [];
+  protected override write(level: LogLevel, message: string, fields: LogFields): void {
+    this.lines.push({ level, message, fields });
+  }
+}
+
+/** The real store, with a switch that makes writes fail as a restarting PostgreSQL does. */
+class FlakyStore extends PredictionStore {
+  failWith: Error | undefined;
+  attempts = 0;
+  override async insertPredictions(predictions: readonly StoredPrediction[]): Promise<void> {
+    this.attempts += 1;
+    if (this.failWith) throw this.failWith;
+    return super.insertPredictions(predictions);
+  }
+}
+
+function connectionError(): Error {
+  return Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+}
+
+let sequence = 0;
+function makeRecord(overrides: Partial<PredictionRecord> = {}): PredictionRecord {
+  sequence += 1;
+  return {
+    predictionId: `rec-${sequence}`,
+    requestId: `req-${sequence}`,
+    timestamp: Date.now(),
+    model: 'credit',
+    version: 1,
+    inputs: { income: 50_000, name: 'Ada', city: 'Paris' },
+    label: 'no',
+    probabilities: [0.9, 0.1],
+    score: 0.1,
+    latencyMs: 2,
+    ...overrides,
+  };
+}
+
+async function counter(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((entry) => entry.name === name);
+  const value = metric?.values.find((entry) =>
+    Object.entries(labels).every(([key, expected]) => entry.labels[key] === expected),
+  );
+  return Number(value?.value ?? 0);
+}
+
+describe('PredictionRecorder (SQLite)', () => {
+  let handle: MonitoringTestDatabase;
+  let database: SqlDatabase;
+
+  beforeAll(async () => {
+    handle = await openMonitoringDatabase('sqlite', 'monitoring_recorder');
+    database = handle.database;
+  });
+  afterAll(async () => {
+    await handle.cleanup();
+  });
+
+  function build(overrides: Record<string, string | number | boolean> = {}) {
+    const config = makeConfig({
+      PRIVACY_DROP_FIELDS: 'name',
+      PRIVACY_HASH_FIELDS: 'city',
+      PRIVACY_HASH_SALT: 's',
+      ...overrides,
+    });
+    const events = new PredictionEvents();
+    const store = new FlakyStore(database);
+    const metrics = new Metrics();
+    const logger = new CapturingLogger();
+    const recorder = new PredictionRecorder(
+      events,
+      store,
+      new PrivacyPolicy(config),
+      metrics,
+      config,
+      logger,
+    );
+    recorder.onModuleInit();
+    return { recorder, events, store, metrics, logger };
+  }
+
+  it('stores what the prediction path emits, with the privacy policy applied', async () => {
+    const { recorder, events, metrics } = build();
+    const records = [
+      makeRecord({ model: 'priv' }),
+      makeRecord({ model: 'priv', traceId: 'abc', outOfRange: ['income'] }),
+    ];
+    events.emit(records);
+    expect(recorder.queued).toBe(2);
+    await recorder.flushNow();
+    const rows = await database.query<{
+      prediction_id: string;
+      inputs: string;
+      trace_id: string | null;
+      out_of_range: string | null;
+    }>(
+      `SELECT prediction_id, inputs, trace_id, out_of_range FROM predictions WHERE model_name = 'priv' ORDER BY prediction_id`,
+    );
+    expect(rows).toHaveLength(2);
+    const inputs = JSON.parse(rows[0]!.inputs);
+    expect(inputs).not.toHaveProperty('name');
+    expect(inputs.city).toMatch(/^[0-9a-f]{64}$/);
+    expect(inputs.income).toBe(50_000);
+    expect(rows.find((row) => row.trace_id === 'abc')?.out_of_range).toBe('["income"]');
+    expect(await counter(metrics, 'vigil_prediction_store_written_total')).toBe(2);
+    expect(await counter(metrics, 'vigil_prediction_store_queue_rows')).toBe(0);
+    recorder.onModuleDestroy();
+  });
+
+  it('drops and counts what does not fit in the queue', async () => {
+    const { recorder, events, metrics } = build({ PREDICTION_STORE_QUEUE_MAX: 3 });
+    events.emit([makeRecord(), makeRecord()]);
+    events.emit([makeRecord(), makeRecord(), makeRecord()]);
+    expect(recorder.queued).toBe(3);
+    expect(await counter(metrics, 'vigil_prediction_store_dropped_total', { reason: 'queue_full' })).toBe(2);
+    await recorder.flushNow();
+    recorder.onModuleDestroy();
+  });
+
+  it('keeps predictions queued while the database is down, and writes them when it is back', async () => {
+    const { recorder, events, store, metrics, logger } = build();
+    store.failWith = connectionError();
+    const records = Array.from({ length: 7 }, () => makeRecord({ model: 'outage' }));
+    events.emit(records);
+    await recorder.flush();
+    await recorder.flush(); // within the backoff: not even attempted
+    expect(store.attempts).toBe(1);
+    expect(recorder.queued).toBe(7);
+    expect(logger.lines.some((line) => line.fields['event.action'] === 'prediction-store-write-failed')).toBe(
+      true,
+    );
+    store.failWith = undefined;
+    await recorder.flushNow();
+    expect(recorder.queued).toBe(0);
+    const [row] = await database.query<{ count: number }>(
+      `SELECT COUNT(*) AS count FROM predictions WHERE model_name = 'outage'`,
+    );
+    expect(row!.count).toBe(7);
+    expect(await counter(metrics, 'vigil_prediction_store_dropped_total', { reason: 'write_failed' })).toBe(
+      0,
+    );
+    recorder.onModuleDestroy();
+  });
+
+  it('gives up on a batch the database keeps refusing for another reason', async () => {
+    const { recorder, events, store, metrics } = build();
+    store.failWith = new Error('value too long for type character varying');
+    events.emit([makeRecord(), makeRecord()]);
+    for (let attempt = 0; attempt < 3; attempt += 1) await recorder.flushNow(50);
+    expect(recorder.queued).toBe(0);
+    expect(await counter(metrics, 'vigil_prediction_store_dropped_total', { reason: 'write_failed' })).toBe(
+      2,
+    );
+    recorder.onModuleDestroy();
+  });
+
+  it('flushes on shutdown', async () => {
+    const { recorder, events } = build();
+    events.emit([makeRecord({ model: 'shutdown' })]);
+    recorder.onModuleDestroy();
+    events.emit([makeRecord({ model: 'shutdown' })]); // after unsubscribe: not recorded
+    await recorder.beforeApplicationShutdown();
+    const [row] = await database.query<{ count: number }>(
+      `SELECT COUNT(*) AS count FROM predictions WHERE model_name = 'shutdown'`,
+    );
+    expect(row!.count).toBe(1);
+  });
+
+  it('is off when PREDICTION_STORE_ENABLED=false', () => {
+    const { recorder, events } = build({ PREDICTION_STORE_ENABLED: false });
+    events.emit([makeRecord()]);
+    expect(recorder.queued).toBe(0);
+  });
+});
+
+describe('isConnectionError', () => {
+  it.each([
+    ['code ECONNREFUSED', true, { code: 'ECONNREFUSED' }],
+    ['code 57P01 (admin shutdown)', true, { code: '57P01' }],
+    ['code 08006 (connection failure)', true, { code: '08006' }],
+    ['pg "Connection terminated"', true, { message: 'Connection terminated unexpectedly' }],
+    ['pg pool connect timeout', true, { message: 'timeout exceeded when trying to connect' }],
+    ['code 23505 (unique violation)', false, { code: '23505', message: 'duplicate key' }],
+  ] as [string, boolean, { code?: string; message?: string }][])(
+    '%s (retryable: %s)',
+    (_name, expected, fields) => {
+      expect(isConnectionError(Object.assign(new Error(fields.message ?? 'x'), fields))).toBe(expected);
+    },
+  );
+});
