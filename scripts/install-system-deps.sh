@@ -8,6 +8,9 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# Stack tests: shell scripts are linted, and elasticsearch/setup.sh runs against a stand-in server.
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"
