@@ -68,6 +68,8 @@ export class EnvSchema {
   @Transform(toNumber) @IsNumber() @Min(0) BATCH_MAX_DELAY_MS = 0;
   /** Rows waiting per model version before new requests get 503 OVERLOADED. */
   @Transform(toNumber) @IsInt() @Min(1) QUEUE_MAX_ROWS = 4096;
+  /** `node dist/cluster.js` only: worker processes sharing PORT (0 = one per CPU core). */
+  @Transform(toNumber) @IsInt() @Min(0) WORKERS = 0;
 
   // --- Telemetry ------------------------------------------------------------------------------------
   @IsIn(['error', 'warn', 'info', 'debug']) LOG_LEVEL = 'info';
