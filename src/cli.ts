@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { registerRegistryCommands } from './registry/registry.command';
 import { registerTrainingCommands } from './training/train.command';
 
 /**
@@ -13,6 +14,7 @@ export function buildCli(): Command {
     .description('Vigil: train, register, promote, serve and monitor tabular ONNX models')
     .showHelpAfterError();
   registerTrainingCommands(program);
+  registerRegistryCommands(program);
   return program;
 }
 
