@@ -17,8 +17,45 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'models' },
     model: { type: 'string', multiple: true, default: ['iris'] },
     default: { type: 'string' },
+    // Experiments (docs/performance.md): the security headers Vigil sends, set two ways.
+    //   fastify: @fastify/helmet as Vigil registers it (it rebuilds helmet's middleware per request);
+    //   static:  the same headers computed once with helmet and set by one callback hook.
+    helmet: { type: 'string', default: 'none' },
   },
 });
+
+/** Vigil's helmet options (src/app.ts). */
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: [`'self'`],
+      styleSrc: [`'self'`, `'unsafe-inline'`],
+      imgSrc: [`'self'`, 'data:', 'validator.swagger.io'],
+      scriptSrc: [`'self'`, `'unsafe-inline'`],
+    },
+  },
+};
+
+async function installSecurityHeaders(app, variant) {
+  if (variant === 'fastify') {
+    const { default: fastifyHelmet } = await import('@fastify/helmet');
+    await app.register(fastifyHelmet, HELMET_OPTIONS);
+  } else if (variant === 'static') {
+    const { default: helmet } = await import('helmet');
+    const headers = {};
+    const response = {
+      setHeader: (name, value) => (headers[name] = value),
+      removeHeader: (name) => delete headers[name],
+    };
+    helmet(HELMET_OPTIONS)({}, response, () => {});
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(headers);
+      done();
+    });
+  } else if (variant !== 'none') {
+    throw new Error(`--helmet must be none, fastify or static (got ${variant})`);
+  }
+}
 
 async function loadModel(name) {
   const signature = loadSignature(values.models, name);
@@ -71,6 +108,7 @@ for (const name of values.model) models.set(name, await loadModel(name));
 const defaultModel = models.get(values.default ?? (models.has('iris') ? 'iris' : values.model[0]));
 
 const app = Fastify({ logger: false, bodyLimit: 1_048_576 });
+await installSecurityHeaders(app, values.helmet);
 app.get('/health/ready', async () => ({ status: 'ok' }));
 app.post('/predict', async (request) => predict(defaultModel, [request.body]));
 app.post('/v1/models/:name/predict', async (request, reply) => {

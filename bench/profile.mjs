@@ -5,6 +5,7 @@
 //   .folded      (folded stacks: flamegraph.pl / inferno-flamegraph / speedscope)
 //   .svg         (a flame graph drawn here)
 //   .md          (top self-time functions and time per package)
+// --heap: also a sampling heap profile of the window (.heapprofile + an allocation section in .md).
 // Summarise an existing profile: `node bench/profile.mjs --summarize FILE.cpuprofile`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { flameGraphSvg, foldedStacks, summarizeProfile } from './lib/cpuprofile.mjs';
+import { flameGraphSvg, foldedStacks, summarizeHeapProfile, summarizeProfile } from './lib/cpuprofile.mjs';
 import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
 import { defaultPinning, startUsageSampler, waitRequestOk } from './lib/proc.mjs';
 import { PROFILES, allScenarios } from './lib/scenarios.mjs';
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     'node-arg': { type: 'string', multiple: true, default: [] },
     'no-build': { type: 'boolean', default: false },
     summarize: { type: 'string' },
+    heap: { type: 'boolean', default: false },
   },
 });
 
@@ -61,14 +63,31 @@ function summaryMarkdown(summary, heading) {
   return `${lines.join('\n')}\n`;
 }
 
-function writeOutputs(profile, base, heading) {
+function heapMarkdown(summary, requests) {
+  const lines = ['', '## Allocation (sampling heap profile, objects collected by GC included)', ''];
+  const perRequest =
+    requests > 0 ? ` ≈ ${Math.round((summary.totalMb * 1e6) / requests / 100) / 10} KB per request` : '';
+  lines.push(`${summary.totalMb} MB allocated over the window${perRequest}.`, '');
+  lines.push('| area | MB | % |', '|---|---:|---:|');
+  for (const item of summary.categories.slice(0, 20))
+    lines.push(`| ${item.category} | ${item.mb} | ${item.pct} |`);
+  lines.push('', '| function | where | area | MB | % |', '|---|---|---|---:|---:|');
+  for (const item of summary.functions) {
+    lines.push(`| \`${item.name}\` | ${item.location} | ${item.category} | ${item.mb} | ${item.pct} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function writeOutputs(profile, base, heading, heap = null) {
   const summary = summarizeProfile(profile, { top: Number(args.top) });
   const folded = foldedStacks(profile);
   writeFileSync(`${base}.folded`, folded);
   writeFileSync(`${base}.svg`, flameGraphSvg(folded, { title: heading }));
-  const markdown = summaryMarkdown(summary, heading);
+  const heapSummary = heap ? summarizeHeapProfile(heap.profile, { top: Number(args.top) }) : null;
+  const markdown =
+    summaryMarkdown(summary, heading) + (heapSummary ? heapMarkdown(heapSummary, heap.requests) : '');
   writeFileSync(`${base}.md`, markdown);
-  writeFileSync(`${base}.summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(`${base}.summary.json`, `${JSON.stringify({ ...summary, heap: heapSummary }, null, 2)}\n`);
   process.stdout.write(markdown);
   process.stderr.write(`[profile] wrote ${base}.{cpuprofile,folded,svg,md,summary.json}\n`);
 }
@@ -121,13 +140,18 @@ async function profileUnderLoad() {
   });
   const generator = pickLoadGenerator(args.loadgen);
   const profilePath = join(work, 'server.cpuprofile');
+  const heapPath = join(work, 'server.heapprofile');
   try {
     const sink = PROFILES[args.profile].sink ? await session.startSink() : null;
     const server = await session.startServer(args.profile, {
       models: [scenario.model],
       sink,
       preload: join(ROOT, 'bench', 'lib', 'profile-hook.cjs'),
-      extraEnv: { VIGIL_CPU_PROFILE: profilePath, VIGIL_CPU_PROFILE_INTERVAL_US: args.interval },
+      extraEnv: {
+        VIGIL_CPU_PROFILE: profilePath,
+        VIGIL_CPU_PROFILE_INTERVAL_US: args.interval,
+        ...(args.heap ? { VIGIL_HEAP_PROFILE: heapPath } : {}),
+      },
     });
     await waitRequestOk(server.baseUrl, requests[0]);
     const load = { url: server.baseUrl, requests, connections: scenario.connections, cpus: pinning.loadgen };
@@ -138,6 +162,7 @@ async function profileUnderLoad() {
     const usage = sampler.stop();
     server.child.kill('SIGUSR2');
     await waitForFile(profilePath, 30_000);
+    if (args.heap) await waitForFile(heapPath, 30_000);
     await session.stop(server.child);
     const heading =
       `${args.profile}.${args.scenario}: ${result.rps} req/s, p99 ${result.latencyMs.p99} ms, ` +
@@ -148,7 +173,13 @@ async function profileUnderLoad() {
     const base = join(args.out, `${stamp}-${args.profile}-${args.scenario}`);
     const text = readFileSync(profilePath, 'utf8');
     writeFileSync(`${base}.cpuprofile`, text);
-    writeOutputs(JSON.parse(text), base, heading);
+    let heap = null;
+    if (args.heap) {
+      const heapText = readFileSync(heapPath, 'utf8');
+      writeFileSync(`${base}.heapprofile`, heapText);
+      heap = { profile: JSON.parse(heapText), requests: result.requests };
+    }
+    writeOutputs(JSON.parse(text), base, heading, heap);
   } finally {
     await session.close();
     rmSync(work, { recursive: true, force: true });

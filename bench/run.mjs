@@ -32,6 +32,7 @@ const HELP = `Usage: npm run bench -- [options]
   --no-extras          skip drift / training timings
   --env KEY=VALUE      extra environment for every Vigil server (repeatable), e.g. DATABASE_URL=…
   --node-arg ARG       extra node flag for every Vigil server (repeatable), e.g. --max-semi-space-size=32
+  --floor-arg ARG      extra floor-server flag (repeatable), e.g. --floor-arg=--helmet=static
   --server-cpus LIST   taskset list for the servers (default 1)
   --loadgen-cpus LIST  taskset list for the load generator and sink (default 0)
   --no-pin             no taskset at all
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     'no-extras': { type: 'boolean', default: false },
     env: { type: 'string', multiple: true, default: [] },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    'floor-arg': { type: 'string', multiple: true, default: [] },
     'server-cpus': { type: 'string' },
     'loadgen-cpus': { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
@@ -104,6 +106,7 @@ const session = new BenchSession({
   pinning,
   nodeArgs: args['node-arg'],
   extraEnv,
+  floorArgs: args['floor-arg'],
 });
 
 async function cleanup() {
@@ -263,7 +266,7 @@ async function main() {
           raw.get(item.id).push(result);
           log(
             `  ${item.id.padEnd(32)} ${String(result.rps).padStart(7)} req/s  p99 ${result.latencyMs.p99} ms  ` +
-              `errors ${result.errorCount}  cpu ${result.server.cpuCores}  rss ${result.server.rssPeakMb} MB` +
+              `errors ${result.errorCount}  cpu ${result.server.cpuCores} (${result.server.cpuUsPerRequest} µs/req)  rss ${result.server.rssPeakMb} MB` +
               (result.meanBatchRows ? `  batch ${result.meanBatchRows}` : ''),
           );
         } catch (error) {

@@ -242,3 +242,50 @@ export function flameGraphSvg(folded, { title = 'CPU flame graph', width = 1400 
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
+
+/**
+ * A sampling heap profile (HeapProfiler.stopSampling, collected objects included): bytes allocated per
+ * function and per area over the window. `selfSize` is V8's estimate of bytes allocated at the site.
+ */
+export function summarizeHeapProfile(profile, { top = 30 } = {}) {
+  const self = new Map();
+  const categories = new Map();
+  let total = 0;
+  const visit = (node, callers) => {
+    const frame = node.callFrame;
+    let key = frameKey(frame);
+    let category = categoryOf(frame);
+    if (!frame.url && callers.length > 0) {
+      const caller = callers[callers.length - 1];
+      key = `${frame.functionName || '(native)'} ← ${frameKey(caller)}`;
+      category = `${categoryOf(caller)} (native)`;
+    }
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      const entry = self.get(key) ?? { frame, category, bytes: 0 };
+      entry.bytes += node.selfSize;
+      self.set(key, entry);
+      categories.set(category, (categories.get(category) ?? 0) + node.selfSize);
+    }
+    const nextCallers = frame.url ? [...callers, frame] : callers;
+    for (const child of node.children ?? []) visit(child, nextCallers);
+  };
+  visit(profile.head, []);
+  const pct = (bytes) => (total > 0 ? Math.round((bytes / total) * 1000) / 10 : 0);
+  return {
+    totalMb: Math.round(total / 1e5) / 10,
+    functions: [...self.entries()]
+      .sort((a, b) => b[1].bytes - a[1].bytes)
+      .slice(0, top)
+      .map(([key, { frame, category, bytes }]) => ({
+        name: frame.url ? frame.functionName || '(anonymous)' : key,
+        location: frame.url ? `${shortUrl(frame.url)}:${frame.lineNumber + 1}` : '',
+        category,
+        mb: Math.round(bytes / 1e4) / 100,
+        pct: pct(bytes),
+      })),
+    categories: [...categories.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([category, bytes]) => ({ category, mb: Math.round(bytes / 1e4) / 100, pct: pct(bytes) })),
+  };
+}

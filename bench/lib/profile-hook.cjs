@@ -2,34 +2,56 @@
 // profiler (the one behind --cpu-prof) is started on the first SIGUSR2 and stopped on the second, which
 // writes $VIGIL_CPU_PROFILE: the profile covers exactly the load window (not startup, not shutdown)
 // and does not depend on how the server exits (--cpu-prof writes nothing when a process is killed
-// by a signal, which is how Nest's shutdown hooks end).
+// by a signal). With $VIGIL_HEAP_PROFILE, the sampling heap profiler runs over the same window and
+// keeps objects already collected by GC: it shows what allocates, i.e. what feeds the GC.
 'use strict';
 const { Session } = require('node:inspector');
-const { writeFileSync } = require('node:fs');
+const { writeFileSync, renameSync } = require('node:fs');
 
-const output = process.env.VIGIL_CPU_PROFILE;
+const cpuOutput = process.env.VIGIL_CPU_PROFILE;
+const heapOutput = process.env.VIGIL_HEAP_PROFILE;
 const intervalUs = Number(process.env.VIGIL_CPU_PROFILE_INTERVAL_US || 200);
-if (output) {
+
+function writeAtomically(path, value) {
+  writeFileSync(`${path}.tmp`, JSON.stringify(value));
+  renameSync(`${path}.tmp`, path);
+}
+
+if (cpuOutput || heapOutput) {
   const session = new Session();
   session.connect();
   let state = 'idle';
   process.on('SIGUSR2', () => {
     if (state === 'idle') {
       state = 'profiling';
-      session.post('Profiler.enable', () =>
-        session.post('Profiler.setSamplingInterval', { interval: intervalUs }, () =>
-          session.post('Profiler.start'),
-        ),
-      );
+      if (heapOutput) {
+        session.post('HeapProfiler.enable', () =>
+          session.post('HeapProfiler.startSampling', {
+            samplingInterval: 16_384,
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: true,
+          }),
+        );
+      }
+      if (cpuOutput) {
+        session.post('Profiler.enable', () =>
+          session.post('Profiler.setSamplingInterval', { interval: intervalUs }, () =>
+            session.post('Profiler.start'),
+          ),
+        );
+      }
     } else if (state === 'profiling') {
       state = 'done';
-      session.post('Profiler.stop', (error, result) => {
-        writeFileSync(
-          `${output}.tmp`,
-          error ? JSON.stringify({ error: String(error) }) : JSON.stringify(result.profile),
+      if (heapOutput) {
+        session.post('HeapProfiler.stopSampling', (error, result) =>
+          writeAtomically(heapOutput, error ? { error: String(error) } : result.profile),
         );
-        require('node:fs').renameSync(`${output}.tmp`, output);
-      });
+      }
+      if (cpuOutput) {
+        session.post('Profiler.stop', (error, result) =>
+          writeAtomically(cpuOutput, error ? { error: String(error) } : result.profile),
+        );
+      }
     }
   });
 }

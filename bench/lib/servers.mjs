@@ -10,8 +10,8 @@ import { freePort, spawnPinned, stopProcess, waitHttpOk } from './proc.mjs';
  * Ctrl-C) stops them all.
  */
 export class BenchSession {
-  constructor({ root, work, modelsDir, pinning, nodeArgs = [], extraEnv = {} }) {
-    Object.assign(this, { root, work, modelsDir, pinning, nodeArgs, extraEnv });
+  constructor({ root, work, modelsDir, pinning, nodeArgs = [], extraEnv = {}, floorArgs = [] }) {
+    Object.assign(this, { root, work, modelsDir, pinning, nodeArgs, extraEnv, floorArgs });
     this.running = new Set();
   }
 
@@ -64,6 +64,7 @@ export class BenchSession {
         '--models',
         this.modelsDir,
         ...models.flatMap((name) => ['--model', name]),
+        ...this.floorArgs,
       ];
       env = { PATH: process.env.PATH, NODE_ENV: 'production', ...extraEnv };
     } else {
