@@ -1,0 +1,132 @@
+import { EcsFormatter, redactText, redactValue } from './ecs';
+import type { PredictionRecord } from '../prediction/prediction-events';
+
+const formatter = new EcsFormatter({ name: 'vigil', version: '1.2.3', environment: 'test' });
+const parse = (line: string): Record<string, unknown> => JSON.parse(line) as Record<string, unknown>;
+
+describe('EcsFormatter', () => {
+  it('writes the base fields and the static service fields on every line', () => {
+    const line = parse(formatter.line('warn', 'hello', { 'model.name': 'iris' }, Date.UTC(2026, 0, 2)));
+    expect(line).toEqual({
+      '@timestamp': '2026-01-02T00:00:00.000Z',
+      'log.level': 'warn',
+      message: 'hello',
+      'model.name': 'iris',
+      'service.name': 'vigil',
+      'service.version': '1.2.3',
+      'service.environment': 'test',
+      'ecs.version': '8.11.0',
+    });
+  });
+
+  it('never lets a caller override base fields, skips undefined, survives circular values', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const line = parse(
+      formatter.line('info', 'x', {
+        'service.name': 'evil',
+        'log.level': 'debug',
+        gone: undefined,
+        circular,
+      }),
+    );
+    expect(line['service.name']).toBe('vigil');
+    expect(line['log.level']).toBe('info');
+    expect(line).not.toHaveProperty('gone');
+    expect(typeof line.circular).toBe('string');
+  });
+
+  it('turns an `error` field into ECS error fields', () => {
+    const line = parse(formatter.line('error', 'failed', { error: new TypeError('bad token=abc123') }));
+    expect(line).toMatchObject({ 'error.type': 'TypeError', 'error.message': 'bad token=[REDACTED]' });
+    expect(line['error.stack_trace']).toContain('TypeError');
+  });
+
+  it('redacts secret keys, bearer tokens and password assignments', () => {
+    const line = parse(
+      formatter.line('info', 'called with Bearer abc.def-ghi', {
+        authorization: 'Basic dXNlcjpwYXNz',
+        'http.request.headers': { 'x-api-key': 'k', accept: 'json' },
+        note: 'password=hunter2&user=bob',
+      }),
+    );
+    expect(line.message).toBe('called with Bearer [REDACTED]');
+    expect(line.authorization).toBe('[REDACTED]');
+    expect(line['http.request.headers']).toEqual({ 'x-api-key': '[REDACTED]', accept: 'json' });
+    expect(line.note).toBe('password=[REDACTED]&user=bob');
+  });
+
+  it('escapes the path and cuts the query string off in the access line', () => {
+    const line = parse(
+      formatter.accessLine(
+        'GET',
+        '/a"b\\c?token=x',
+        '/a',
+        503,
+        1500.4,
+        'r-1',
+        'f'.repeat(32),
+        'e'.repeat(16),
+      ),
+    );
+    expect(line).toMatchObject({
+      'log.level': 'error',
+      message: 'GET /a"b\\c 503',
+      'url.path': '/a"b\\c',
+      'http.route': '/a',
+      'http.response.status_code': 503,
+      'event.duration': 1500,
+      'event.outcome': 'failure',
+      'http.request.id': 'r-1',
+      'trace.id': 'f'.repeat(32),
+      'span.id': 'e'.repeat(16),
+    });
+    expect(JSON.stringify(line)).not.toContain('token');
+  });
+
+  it('writes a prediction event with the given inputs only', () => {
+    const record: PredictionRecord = {
+      predictionId: 'p-1',
+      requestId: 'r-1',
+      timestamp: Date.UTC(2026, 0, 1),
+      model: 'credit',
+      version: 3,
+      inputs: { age: 30, name: 'Bob' },
+      label: 'bad',
+      probabilities: [0.25, 0.75],
+      score: 0.75,
+      latencyMs: 1.5,
+    };
+    const line = parse(formatter.predictionLine(record, { age: 30 }));
+    expect(line).toMatchObject({
+      '@timestamp': '2026-01-01T00:00:00.000Z',
+      'event.action': 'prediction',
+      'event.duration': 1_500_000,
+      'model.name': 'credit',
+      'model.version': '3',
+      'prediction.id': 'p-1',
+      'prediction.label': 'bad',
+      'prediction.score': 0.75,
+      'prediction.probabilities': [0.25, 0.75],
+      'prediction.inputs': { age: 30 },
+      'http.request.id': 'r-1',
+    });
+    expect(line).not.toHaveProperty('trace.id');
+    expect(line).not.toHaveProperty('prediction.out_of_range');
+  });
+});
+
+describe('redaction helpers', () => {
+  it.each([
+    ['no secret here', 'no secret here'],
+    ['Authorization: Bearer eyJhbGciOi.x.y', 'Authorization: Bearer [REDACTED]'],
+    ['api_key: "abc"', 'api_key: "[REDACTED]"'],
+    ['token=abc&x=1', 'token=[REDACTED]&x=1'],
+  ])('redactText(%j)', (input, expected) => {
+    expect(redactText(input)).toBe(expected);
+  });
+
+  it('redacts nested secret keys in arrays and objects', () => {
+    expect(redactValue([{ password: 'p', ok: 1 }])).toEqual([{ password: '[REDACTED]', ok: 1 }]);
+  });
+});

@@ -1,0 +1,60 @@
+import { Writable } from 'node:stream';
+import { StdoutLogSink } from './stdout-log.sink';
+
+/** A stream that accepts writes but reports backpressure until `drain()` is called. */
+class SlowStream extends Writable {
+  readonly chunks: string[] = [];
+  blocked = true;
+  override write(chunk: string): boolean {
+    this.chunks.push(chunk);
+    return !this.blocked;
+  }
+  drain(): void {
+    this.blocked = false;
+    this.emit('drain');
+  }
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('StdoutLogSink', () => {
+  it('joins the lines of one event-loop turn into one write', async () => {
+    const stream = new SlowStream();
+    stream.blocked = false;
+    const sink = new StdoutLogSink(stream, { maxLines: 10 });
+    sink.write('a');
+    sink.write('b');
+    expect(stream.chunks).toEqual([]);
+    await nextTurn();
+    expect(stream.chunks).toEqual(['a\nb\n']);
+  });
+
+  it('holds at most maxLines while the stream is behind and counts what it drops', async () => {
+    const stream = new SlowStream();
+    let dropped = 0;
+    const sink = new StdoutLogSink(stream, { maxLines: 3, onDrop: (count) => (dropped += count) });
+    sink.write('first');
+    await nextTurn(); // written; the stream now signals backpressure
+    for (let index = 0; index < 10; index += 1) sink.write(`line ${index}`);
+    await nextTurn();
+    expect(stream.chunks).toHaveLength(1);
+    expect(sink.pending).toBe(3);
+    expect(dropped).toBe(7);
+    stream.drain();
+    expect(stream.chunks[1]).toBe('line 7\nline 8\nline 9\n');
+    expect(sink.pending).toBe(0);
+  });
+
+  it('survives a stream that throws', async () => {
+    const stream = new Writable({
+      write: () => {
+        throw new Error('EPIPE');
+      },
+    });
+    let dropped = 0;
+    const sink = new StdoutLogSink(stream, { maxLines: 5, onDrop: (count) => (dropped += count) });
+    sink.write('x');
+    await nextTurn();
+    expect(dropped).toBe(1);
+  });
+});
