@@ -41,7 +41,7 @@ fi
 
 echo "smoke: waiting for $url/health/ready (up to ${READY_SECONDS}s)"
 deadline=$((SECONDS + READY_SECONDS))
-until curl -fsS -o /dev/null "$url/health/ready"; do
+until curl -fsS -o /dev/null "$url/health/ready" 2>/dev/null; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     echo "smoke: FAILED: $url/health/ready not ready within ${READY_SECONDS}s" >&2
     curl -sS "$url/health/ready" >&2 || true
