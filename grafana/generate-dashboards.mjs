@@ -238,6 +238,8 @@ function annotation(
     enable: true,
     hide: false,
     iconColor: spec.color,
+    // Grafana ≥ 10 reads `target`; the legacy top-level fields are kept for older versions.
+    target: { refId: 'Anno', expr: spec.expr, interval: '1m' },
     expr: spec.expr,
     step: '1m',
     titleFormat: spec.title,
