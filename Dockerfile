@@ -13,7 +13,8 @@ RUN apt-get update \
 # .npmrc keeps onnxruntime-node-install=skip: the CPU runtime ships in the package; the install
 # script would only download CUDA files.
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+# npm install rather than npm ci: see the Makefile's install target.
+RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build \

@@ -15,11 +15,13 @@ DATASETS ?= iris credit
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
+# `npm install`, not `npm ci`: the lock written by this registry mirror lists only the platform
+# packages it serves (e.g. @swc/core's linux builds), and `npm ci` refuses such a lock as out of sync.
 node_modules/.installed: package.json package-lock.json .npmrc
-	$(NPM) ci --no-audit --no-fund
+	$(NPM) install --no-audit --no-fund
 	@touch $@
 
-install: node_modules/.installed ## Install npm dependencies (npm ci)
+install: node_modules/.installed ## Install npm dependencies
 
 system-deps: ## Install the system tools the tests use (promtool, amtool, chromium), start PostgreSQL
 	bash scripts/install-system-deps.sh
