@@ -57,6 +57,20 @@ export class TrackingService {
     return this.store.logMetric(runId, key, value, step, new Date().toISOString());
   }
 
+  /** A whole metric history at once (e.g. the loss per boosting round a finished training reports). */
+  async logMetricHistory(
+    runId: string,
+    key: string,
+    points: readonly { step: number; value: number }[],
+  ): Promise<void> {
+    if (!METRIC_KEY.test(key)) throw new AppError('INVALID_INPUT', `metric key "${key}" is not valid`);
+    const valid = points.filter(
+      (point) => Number.isInteger(point.step) && point.step >= 0 && Number.isFinite(point.value),
+    );
+    await this.getRun(runId);
+    await this.store.logMetricHistory(runId, key, valid, new Date().toISOString());
+  }
+
   async finishRun(
     runId: string,
     status: RunStatus,

@@ -99,6 +99,22 @@ export class TrackingStore {
     return resolvedStep;
   }
 
+  async logMetricHistory(
+    runId: string,
+    key: string,
+    points: readonly { step: number; value: number }[],
+    at: string,
+  ): Promise<void> {
+    await this.database.transaction(async (tx) => {
+      for (const point of points)
+        await tx.execute(
+          `INSERT INTO run_metrics (run_id, metric_key, step, value, logged_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (run_id, metric_key, step) DO UPDATE SET value = excluded.value, logged_at = excluded.logged_at`,
+          [runId, key, point.step, point.value, at],
+        );
+    });
+  }
+
   async getRun(runId: string): Promise<Run | null> {
     const [row] = await this.database.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = $1`, [
       runId,

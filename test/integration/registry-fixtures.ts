@@ -247,4 +247,11 @@ export function writeModelFolder(modelsDir: string, name: string, rocAuc: number
   writeFileSync(join(folder, 'signature.json'), JSON.stringify(makeSignature({ name })));
   writeFileSync(join(folder, 'metrics.json'), JSON.stringify(makeMetrics(rocAuc)));
   writeFileSync(join(folder, 'reference.json'), JSON.stringify({ schemaVersion: 1, rowCount: 10 }));
+  writeFileSync(
+    join(folder, 'history.json'),
+    JSON.stringify([
+      { step: 1, trainLoss: 0.6, validationLoss: 0.65 },
+      { step: 2, trainLoss: 0.4, validationLoss: 0.5 },
+    ]),
+  );
 }

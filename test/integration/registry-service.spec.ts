@@ -371,6 +371,7 @@ describe.each(STORE_KINDS)('RegistryBootstrap on %s', (kind) => {
     const r = makeRegistry(store.database, store.dataDir, { MODELS_DIR: modelsDir, BOOTSTRAP_MODELS: true });
     const bootstrap = new RegistryBootstrap(
       r.registry,
+      r.tracking,
       new RegistryStore(store.database),
       store.database,
       r.config,
@@ -385,6 +386,11 @@ describe.each(STORE_KINDS)('RegistryBootstrap on %s', (kind) => {
       ['iris', 1, 'Production', 'bootstrap'],
     ]);
     await expect(r.registry.getReference('iris', 1)).resolves.toEqual({ schemaVersion: 1, rowCount: 10 });
+    // The committed training is recorded as a run, with its loss history, and linked to the version.
+    const iris = await r.registry.getVersion('iris', 1);
+    const run = await r.tracking.getRunWithHistory(iris.runId!);
+    expect(run).toMatchObject({ experiment: 'iris', status: 'FINISHED', metrics: { roc_auc: 0.97 } });
+    expect(run.history.train_loss?.map((point) => point.value)).toEqual([0.6, 0.4]);
     await expect(bootstrap.importModels()).resolves.toEqual([]);
     await expect(r.registry.listVersions('iris')).resolves.toHaveLength(1);
   });

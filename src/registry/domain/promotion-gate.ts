@@ -24,6 +24,7 @@ export type PromotionGateResult =
       };
     };
 
+const FLOAT_SLACK = 1e-12;
 const show = (value: number): string => String(Number(value.toFixed(6)));
 
 /**
@@ -53,7 +54,8 @@ export function evaluatePromotionGate(input: PromotionGateInput): PromotionGateR
   if (current === undefined || !Number.isFinite(current))
     return { allowed: true, reason: `Production v${production.version} has no "${metric}" to compare` };
   const difference = candidate - current;
-  if (difference >= -tolerance)
+  // 0.84 - 0.85 is -0.010000000000000009 in floating point: "exactly the tolerance" must pass.
+  if (difference >= -tolerance - FLOAT_SLACK)
     return {
       allowed: true,
       reason: `${metric} ${show(candidate)} vs Production v${production.version} ${show(current)} (difference ${show(difference)}, tolerance ${show(tolerance)})`,
