@@ -46,6 +46,13 @@ function summaryMarkdown(summary, heading) {
     `${summary.samples} samples over ${summary.wallMs} ms: busy ${summary.busyMs} ms, idle/program ${summary.idleMs} ms. ` +
       'Percentages are of busy time.',
   );
+  lines.push('', '## Busy time by component', '');
+  lines.push(
+    'Node core and native frames are charged to the nearest package (or Vigil folder) that called them.',
+    '',
+  );
+  lines.push('| component | ms | % |', '|---|---:|---:|');
+  for (const item of summary.components) lines.push(`| ${item.component} | ${item.ms} | ${item.pct} |`);
   lines.push('', '## Self time by area', '', '| area | ms | % |', '|---|---:|---:|');
   for (const item of summary.categories) lines.push(`| ${item.category} | ${item.selfMs} | ${item.pct} |`);
   lines.push(

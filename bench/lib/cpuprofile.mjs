@@ -99,7 +99,7 @@ function index(profile) {
     stackCache.set(id, stack);
     return stack;
   };
-  return { nodes, stackOf, attribute };
+  return { nodes, stackOf, attribute, parentOf: (id) => parent.get(id) };
 }
 
 /**
@@ -107,13 +107,23 @@ function index(profile) {
  *   categories: {category, selfMs, pct}[] }} percentages of busy time (idle and program excluded).
  */
 export function summarizeProfile(profile, { top = 30 } = {}) {
-  const { nodes, stackOf, attribute } = index(profile);
+  const { nodes, stackOf, attribute, parentOf } = index(profile);
   const weights = sampleWeights(profile);
   const self = new Map();
   const total = new Map();
   const categories = new Map();
+  const components = new Map();
   let busy = 0;
   let idle = 0;
+  const componentOf = (id) => {
+    const frame = nodes.get(id).callFrame;
+    if (frame.functionName === '(garbage collector)') return 'garbage collector';
+    for (let current = id; current !== undefined; current = parentOf(current)) {
+      const category = categoryOf(nodes.get(current).callFrame);
+      if (!category.startsWith('node core') && !category.startsWith('v8')) return category;
+    }
+    return 'node core / V8 (no package on the stack)';
+  };
   profile.samples.forEach((id, sample) => {
     const node = nodes.get(id);
     const weight = weights[sample];
@@ -128,6 +138,8 @@ export function summarizeProfile(profile, { top = 30 } = {}) {
     entry.us += weight;
     self.set(key, entry);
     categories.set(category, (categories.get(category) ?? 0) + weight);
+    const component = componentOf(id);
+    components.set(component, (components.get(component) ?? 0) + weight);
     const seen = new Set();
     for (const frameNode of stackOf(id)) {
       const frameName = frameKey(frameNode.callFrame);
@@ -157,6 +169,9 @@ export function summarizeProfile(profile, { top = 30 } = {}) {
     categories: [...categories.entries()]
       .sort((a, b) => b[1] - a[1])
       .map(([category, us]) => ({ category, selfMs: Math.round(us / 1000), pct: pct(us) })),
+    components: [...components.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([component, us]) => ({ component, ms: Math.round(us / 1000), pct: pct(us) })),
   };
 }
 

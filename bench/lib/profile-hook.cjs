@@ -42,16 +42,21 @@ if (cpuOutput || heapOutput) {
       }
     } else if (state === 'profiling') {
       state = 'done';
-      if (heapOutput) {
+      // CPU first, so that serialising the heap profile is not in the CPU profile.
+      const stopHeap = () => {
+        if (!heapOutput) return;
         session.post('HeapProfiler.stopSampling', (error, result) =>
           writeAtomically(heapOutput, error ? { error: String(error) } : result.profile),
         );
+      };
+      if (!cpuOutput) {
+        stopHeap();
+        return;
       }
-      if (cpuOutput) {
-        session.post('Profiler.stop', (error, result) =>
-          writeAtomically(cpuOutput, error ? { error: String(error) } : result.profile),
-        );
-      }
+      session.post('Profiler.stop', (error, result) => {
+        writeAtomically(cpuOutput, error ? { error: String(error) } : result.profile);
+        stopHeap();
+      });
     }
   });
 }
