@@ -84,6 +84,8 @@ export class LoadedModel {
   readonly validator: InputValidator;
   readonly batcher: MicroBatcher<InferenceOutput>;
   readonly metrics: ModelMetrics;
+  /** Scratch per-class counts for one answer (synchronous use only): one counter update per class. */
+  readonly classCounts: Float64Array;
   readonly loadedAt = new Date();
   private inFlight = 0;
   private retired = false;
@@ -102,6 +104,7 @@ export class LoadedModel {
     this.signature = modelVersion.signature;
     this.classes = [...modelVersion.signature.classes];
     this.classIndex = new Map(this.classes.map((label, index) => [label, index]));
+    this.classCounts = new Float64Array(this.classes.length);
     const positive = modelVersion.signature.positiveClass;
     this.positiveIndex =
       modelVersion.signature.task === 'binary' && positive !== undefined

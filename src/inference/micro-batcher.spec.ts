@@ -146,6 +146,6 @@ describe('MicroBatcher', () => {
     };
     const { request } = makeBatcher({}, observer);
     await Promise.all([request(1), request(2)]);
-    expect(seen).toEqual(['depth 1', 'depth 2', 'start 2 rows, 2 waits', 'done 2 failed=false', 'depth 0']);
+    expect(seen).toEqual(['start 2 rows, 2 waits', 'depth 2', 'done 2 failed=false', 'depth 0']);
   });
 });

@@ -130,7 +130,6 @@ export class MicroBatcher<TOutput> {
           return;
         }
       }
-      this.observer?.queueDepth(this.queuedRows);
       if (batch === this.open && batch.rows >= batch.capacity) this.open = undefined;
       this.schedule(batch.rows >= batch.capacity);
     });
@@ -171,6 +170,8 @@ export class MicroBatcher<TOutput> {
     if (this.observer !== undefined) {
       const waits = waiters.length === 0 ? NO_WAITS : waiters.map((waiter) => startedAt - waiter.enqueuedAt);
       this.observer.batchStarting(rows, waits);
+      // Depth is reported per batch, not per request (a gauge update costs a label hash).
+      this.observer.queueDepth(this.queuedRows);
     }
     let output: TOutput;
     try {

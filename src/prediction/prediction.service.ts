@@ -198,9 +198,16 @@ export class PredictionService {
         for (const feature of flagged) metrics.outOfRangeByFeature[feature]!.inc();
       }
       const classIndex = model.classIndex.get(label);
-      if (classIndex !== undefined) metrics.predictionsByClass[classIndex]!.inc();
+      if (classIndex !== undefined) model.classCounts[classIndex]!++;
       predictions[row] = prediction;
       records[row] = record;
+    }
+    const counts = model.classCounts;
+    for (let index = 0; index < classCount; index++) {
+      if (counts[index]! > 0) {
+        metrics.predictionsByClass[index]!.inc(counts[index]);
+        counts[index] = 0;
+      }
     }
     this.events.emit(records);
     return { model: model.name, version: model.version, requestId, predictions };
