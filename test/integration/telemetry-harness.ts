@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import {
   Body,
@@ -168,4 +170,64 @@ export async function createTelemetryHarness(
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+// --- The index template, as the ECS checks see it ------------------------------------------------
+
+interface Mapping {
+  type?: string;
+  properties?: Record<string, Mapping>;
+}
+const template = JSON.parse(
+  readFileSync(join(__dirname, '../../monitoring/elasticsearch/index-template.json'), 'utf8'),
+) as { template: { mappings: { properties: Record<string, Mapping> } } };
+
+/** Mapped leaf fields of the index template, as dotted names → type. */
+function mappedFields(properties: Record<string, Mapping>, prefix = '', out = new Map<string, string>()) {
+  for (const [name, mapping] of Object.entries(properties)) {
+    if (mapping.properties !== undefined) mappedFields(mapping.properties, `${prefix}${name}.`, out);
+    else out.set(`${prefix}${name}`, mapping.type ?? 'object');
+  }
+  return out;
+}
+const MAPPED = mappedFields(template.template.mappings.properties);
+
+/** Whether a JSON value can be indexed into a field of this mapping type. */
+function compatible(type: string, value: unknown): boolean {
+  if (Array.isArray(value)) return value.every((item) => compatible(type, item));
+  switch (type) {
+    case 'keyword':
+    case 'constant_keyword':
+    case 'wildcard':
+    case 'match_only_text':
+    case 'text':
+      return typeof value === 'string';
+    case 'long':
+      return Number.isSafeInteger(value);
+    case 'float':
+    case 'double':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'date':
+      return typeof value === 'string' && !Number.isNaN(Date.parse(value)) && value.endsWith('Z');
+    case 'flattened':
+      return typeof value === 'object' && value !== null;
+    default:
+      return false;
+  }
+}
+
+/** Problems of one ECS line against the template (every emitted field must be mapped, with a fitting type): unmapped fields and type mismatches. */
+export function ecsProblems(line: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const [field, value] of Object.entries(line)) {
+    // A field under a flattened one (vigil.*) is a key of that field: any scalar fits.
+    const flattenedParent = [...MAPPED].find(
+      ([name, type]) => type === 'flattened' && field.startsWith(`${name}.`),
+    );
+    const type = flattenedParent !== undefined ? 'flattened-leaf' : MAPPED.get(field);
+    if (type === 'flattened-leaf') continue;
+    if (type === undefined) problems.push(`${field}: not in the index template`);
+    else if (!compatible(type, value)) problems.push(`${field}: ${JSON.stringify(value)} is not a ${type}`);
+  }
+  return problems;
 }
