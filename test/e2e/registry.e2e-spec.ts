@@ -224,10 +224,20 @@ describe('registry API (e2e)', () => {
     expect(version.json()).toMatchObject({ code: 'VERSION_NOT_FOUND' });
   });
 
-  it('lists and compares runs', async () => {
+  it('lists the run bootstrap recorded, with its history, and compares runs', async () => {
     const list = await app.inject({ method: 'GET', url: '/v1/runs' });
     expect(list.statusCode).toBe(200);
-    expect(list.json()).toEqual([]);
+    expect(list.json()).toEqual([expect.objectContaining({ experiment: 'tiny', status: 'FINISHED' })]);
+    const runId = list.json()[0].runId as string;
+    const v1 = await app.inject({ method: 'GET', url: '/v1/models/tiny/versions/1' });
+    expect(v1.json().runId).toBe(runId);
+    const run = await app.inject({ method: 'GET', url: `/v1/runs/${runId}` });
+    expect(run.json().history.train_loss).toEqual([
+      expect.objectContaining({ step: 1, value: 0.6 }),
+      expect.objectContaining({ step: 2, value: 0.4 }),
+    ]);
+    const sorted = await app.inject({ method: 'GET', url: '/v1/runs/compare?metric=roc_auc' });
+    expect(sorted.json().map((entry: { runId: string }) => entry.runId)).toEqual([runId]);
     const compare = await app.inject({ method: 'GET', url: '/v1/runs/compare' });
     expect(compare.statusCode).toBe(400);
     expect(compare.json().message).toContain('metric is required');
