@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     summarize: { type: 'string' },
     heap: { type: 'boolean', default: false },
+    requests: { type: 'string' },
   },
 });
 
@@ -195,7 +196,17 @@ async function profileUnderLoad() {
 
 if (args.summarize) {
   const base = args.summarize.replace(/\.cpuprofile$/, '');
-  writeOutputs(JSON.parse(readFileSync(args.summarize, 'utf8')), base, args.summarize);
+  // The first line of an earlier summary keeps the run's figures as the heading.
+  const previous = existsSync(`${base}.md`)
+    ? readFileSync(`${base}.md`, 'utf8').split('\n')[0].replace(/^# /, '')
+    : '';
+  const heap = existsSync(`${base}.heapprofile`)
+    ? {
+        profile: JSON.parse(readFileSync(`${base}.heapprofile`, 'utf8')),
+        requests: Number(args.requests ?? 0),
+      }
+    : null;
+  writeOutputs(JSON.parse(readFileSync(args.summarize, 'utf8')), base, previous || args.summarize, heap);
 } else {
   profileUnderLoad().catch((error) => {
     process.stderr.write(
