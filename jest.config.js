@@ -15,8 +15,9 @@ const base = {
   testEnvironment: 'node',
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   // NestJS 12 ships ESM only; Node 20's Jest cannot require() it, so swc compiles it to CommonJS.
+  // The OTLP exporter loads `http` with a dynamic import(), which Jest's VM refuses: swc turns it into require().
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|cookie|content-disposition|file-type|strtok3|token-types|uint8array-extras|@tokenizer|@borewit|set-cookie-parser|toad-cache)/)',
+    '/node_modules/(?!(@nestjs|cookie|content-disposition|file-type|strtok3|token-types|uint8array-extras|@tokenizer|@borewit|set-cookie-parser|toad-cache|@opentelemetry/otlp-exporter-base)/)',
   ],
   moduleFileExtensions: ['ts', 'js', 'json'],
   rootDir: __dirname,
