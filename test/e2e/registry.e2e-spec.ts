@@ -242,4 +242,20 @@ describe('registry API (e2e)', () => {
     expect(compare.statusCode).toBe(400);
     expect(compare.json().message).toContain('metric is required');
   });
+
+  it('documents the registry routes in Swagger, with the bearer scheme on writes', async () => {
+    const response = await app.inject({ method: 'GET', url: '/docs-json' });
+    expect(response.statusCode).toBe(200);
+    const paths = response.json().paths as Record<string, Record<string, { security?: unknown[] }>>;
+    for (const path of [
+      '/v1/models',
+      '/v1/models/{name}/versions',
+      '/v1/models/{name}/versions/{version}/stage',
+      '/v1/models/{name}/rollback',
+      '/v1/audit',
+      '/v1/runs/compare',
+    ])
+      expect(paths).toHaveProperty([path]);
+    expect(paths['/v1/models/{name}/rollback']?.post?.security).toEqual([{ bearer: [] }]);
+  });
 });
