@@ -55,10 +55,10 @@ class ProgressBar {
   }
 }
 
-function collectParam(value: string, previous: Record<string, string>): Record<string, string> {
+function collectParam(value: string, previous: Record<string, string> | undefined): Record<string, string> {
   const match = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(value);
   if (!match) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
-  return { ...previous, [match[1] as string]: match[2] as string };
+  return { ...(previous ?? {}), [match[1] as string]: match[2] as string };
 }
 
 function parseSeed(value: string): number {
@@ -81,7 +81,7 @@ interface TrainFlags {
   algorithm: Algorithm;
   seed: number;
   out?: string;
-  param: Record<string, string>;
+  param?: Record<string, string>;
   json?: boolean;
   progress: boolean;
 }
@@ -110,7 +110,7 @@ export function registerTrainingCommands(program: Command): void {
     )
     .option('-s, --seed <n>', 'seed of the split and the reference sample', parseSeed, DEFAULT_SEED)
     .option('-o, --out <dir>', 'output folder (default: models/<dataset name>)')
-    .option('-p, --param <key=value>', 'a hyper-parameter override (repeatable)', collectParam, {})
+    .option('-p, --param <key=value>', 'a hyper-parameter override (repeatable)', collectParam)
     .option('--json', 'print a JSON summary on stdout (errors too)')
     .option('--no-progress', 'no progress output on stderr')
     .addHelpText(
