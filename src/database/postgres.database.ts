@@ -59,6 +59,7 @@ export class PostgresDatabase extends SqlDatabase {
   private readonly pool: Pool;
   private readonly migrations: readonly Migration[];
   private readonly schema?: string;
+  private closed = false;
 
   constructor(options: PostgresDatabaseOptions) {
     super();
@@ -177,6 +178,8 @@ export class PostgresDatabase extends SqlDatabase {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.pool.end();
   }
 
