@@ -70,6 +70,6 @@ describe('ONNX export parity with the TypeScript models (test split, onnxruntime
       // Every class is predicted somewhere, so the label mapping is really exercised.
       expect(new Set(onnx.labels)).toEqual(new Set(result.signature.classes));
     },
-    60_000,
+    120_000,
   );
 });
