@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
-import helmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { type AppConfig } from './config/config';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { installDrainGuard } from './health/shutdown.hooks';
 import { ShutdownService } from './health/shutdown.service';
+import { installSecurityHeaders } from './security-headers';
 import { setupSwagger } from './swagger';
 import { setupTelemetry } from './telemetry/http-telemetry';
 import { AppLogger } from './telemetry/logger';
@@ -38,17 +38,7 @@ export async function createApp(config?: AppConfig): Promise<NestFastifyApplicat
   });
   installDrainGuard(fastify, app.get(ShutdownService));
   setupTelemetry(app);
-  // Security headers; the CSP lets Swagger UI's own inline script and styles run at /docs.
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: [`'self'`],
-        styleSrc: [`'self'`, `'unsafe-inline'`],
-        imgSrc: [`'self'`, 'data:', 'validator.swagger.io'],
-        scriptSrc: [`'self'`, `'unsafe-inline'`],
-      },
-    },
-  });
+  installSecurityHeaders(fastify);
   setupSwagger(app);
   app.useGlobalFilters(new HttpErrorFilter(app.get(AppLogger)));
   // No enableShutdownHooks(): main.ts installs SIGTERM/SIGINT handling that drains first and exits 0

@@ -84,6 +84,8 @@ export class LoadedModel {
   readonly validator: InputValidator;
   readonly batcher: MicroBatcher<InferenceOutput>;
   readonly metrics: ModelMetrics;
+  /** METRICS_ENABLED: when false the hot path records no metric at all. */
+  readonly recordMetrics: boolean;
   /** Scratch per-class counts for one answer (synchronous use only): one counter update per class. */
   readonly classCounts: Float64Array;
   readonly loadedAt = new Date();
@@ -96,7 +98,9 @@ export class LoadedModel {
     private readonly session: OnnxModelSession,
     batcherOptions: BatcherOptions,
     metrics: Metrics,
+    recordMetrics = true,
   ) {
+    this.recordMetrics = recordMetrics;
     this.name = modelVersion.name;
     this.version = modelVersion.version;
     this.versionLabel = String(modelVersion.version);
@@ -123,7 +127,7 @@ export class LoadedModel {
       batcherOptions,
       (capacity) => allocateColumns(features, capacity),
       (columns, rows) => session.run(columns, rows),
-      this.metrics,
+      recordMetrics ? this.metrics : undefined,
     );
   }
 

@@ -330,7 +330,13 @@ export class ModelPoolService
   private async load(version: ModelVersion, production: boolean): Promise<LoadedModel> {
     const bytes = await this.registry.readArtifact(version);
     const session = await OnnxModelSession.load(bytes, version.signature);
-    const model = new LoadedModel(version, session, this.batcherOptions, this.metrics);
+    const model = new LoadedModel(
+      version,
+      session,
+      this.batcherOptions,
+      this.metrics,
+      this.config.METRICS_ENABLED,
+    );
     if (!production) this.setInfo(model, version.stage);
     return model;
   }

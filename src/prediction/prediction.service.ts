@@ -154,6 +154,7 @@ export class PredictionService {
     const classCount = classes.length;
     const probabilities = output.probabilities;
     const metrics = model.metrics;
+    const recordMetrics = model.recordMetrics;
     const idPrefix = `${randomUUID()}-`;
     const timestamp = Date.now();
     const latencyMs = performance.now() - startedAt;
@@ -189,16 +190,18 @@ export class PredictionService {
         const score = probabilities[base + model.positiveIndex]!;
         prediction.score = score;
         record.score = score;
-        metrics.score.observe(score);
+        if (recordMetrics) metrics.score.observe(score);
       }
       const flagged = outOfRange?.[row];
       if (flagged !== undefined) {
         prediction.warnings = flagged.map((feature) => model.validator.rangeWarnings[feature]!);
         record.outOfRange = flagged.map((feature) => model.validator.featureNames[feature]!);
-        for (const feature of flagged) metrics.outOfRangeByFeature[feature]!.inc();
+        if (recordMetrics) for (const feature of flagged) metrics.outOfRangeByFeature[feature]!.inc();
       }
-      const classIndex = model.classIndex.get(label);
-      if (classIndex !== undefined) model.classCounts[classIndex]!++;
+      if (recordMetrics) {
+        const classIndex = model.classIndex.get(label);
+        if (classIndex !== undefined) model.classCounts[classIndex]!++;
+      }
       predictions[row] = prediction;
       records[row] = record;
     }
