@@ -23,11 +23,13 @@ export class ArtifactStore {
     this.root = join(config.DATA_DIR, 'artifacts');
   }
 
-  async put(content: Buffer): Promise<{ sha256: string; sizeBytes: number }> {
+  /** Stores the bytes under their sha256; `created` is false when an identical, intact file was there. */
+  async put(content: Buffer): Promise<{ sha256: string; sizeBytes: number; created: boolean }> {
     const sha256 = sha256Hex(content);
     const target = this.pathOf(sha256);
     const existing = await readFile(target).catch(() => null);
-    if (existing && sha256Hex(existing) === sha256) return { sha256, sizeBytes: content.length };
+    if (existing && sha256Hex(existing) === sha256)
+      return { sha256, sizeBytes: content.length, created: false };
     await mkdir(this.root, { recursive: true });
     const temporary = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     const handle = await open(temporary, 'w');
@@ -47,7 +49,7 @@ export class ArtifactStore {
     const directory = await open(this.root, 'r').catch(() => null);
     await directory?.sync().catch(() => undefined);
     await directory?.close();
-    return { sha256, sizeBytes: content.length };
+    return { sha256, sizeBytes: content.length, created: true };
   }
 
   /** The artifact's bytes; refuses (INVALID_ARTIFACT) when missing or when the content does not hash to its name. */

@@ -146,7 +146,7 @@ export class RegistryService {
   async registerVersion(input: RegisterVersionInput, actor: string): Promise<ModelVersion> {
     const { signature, metrics, reference } = await this.validateUpload(input);
     if (input.stage !== undefined) this.checkForce(input);
-    const { sha256, sizeBytes } = await this.artifacts.put(input.onnx);
+    const { sha256, sizeBytes, created } = await this.artifacts.put(input.onnx);
     const changes: StageChange[] = [];
     const registered = await this.store.database
       .transaction(async (tx) => {
@@ -209,7 +209,8 @@ export class RegistryService {
         return version;
       })
       .catch(async (error: unknown) => {
-        await this.collectArtifact(sha256);
+        // Only a file this call created: an identical one may belong to a version being registered now.
+        if (created) await this.collectArtifact(sha256);
         throw error;
       });
     this.logger.info(`Registered ${input.name} v${registered}`, {
