@@ -128,7 +128,13 @@ export class ModelPoolService
     if (failure) throw new ModelNotReadyError(name, `failed to load version ${failure.version}`);
     if (!this.initialized) throw new ModelNotReadyError(name);
     // Not in the last listing: ask the registry (404 unknown, 503 no Production version).
-    const version = await this.registry.getProductionVersion(name);
+    let version: ModelVersion;
+    try {
+      version = await this.registry.getProductionVersion(name);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new ModelNotReadyError(name, 'is not served (registry unreachable)');
+    }
     void this.reconcile(); // promoted by another replica since the last poll
     throw new ModelNotReadyError(version.name, 'is loading');
   }
