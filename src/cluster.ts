@@ -162,7 +162,8 @@ function runPrimary(config: AppConfig): void {
     log('warn', `worker ${slot} exited (code ${code}, signal ${signal}); restarting`, {
       'event.action': 'worker-restart',
     });
-    setTimeout(() => fork(slot), 1000).unref();
+    // Not unref(): with no worker left, this timer is what keeps the primary alive until the restart.
+    setTimeout(() => fork(slot), 1000);
   });
 
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -182,10 +183,14 @@ function runPrimary(config: AppConfig): void {
 
   log('info', `starting ${count} worker(s) on port ${config.PORT}`, { 'event.action': 'startup' });
   // The leader first: it migrates and bootstraps the registry before anyone else opens it.
-  const leader = fork(0);
-  leader.once('listening', () => {
+  // (A leader that crashes before listening is restarted; the followers wait for whichever listens.)
+  let followersStarted = false;
+  cluster.on('listening', (worker: Worker) => {
+    if (followersStarted || slots.get(worker) !== 0) return;
+    followersStarted = true;
     for (let slot = 1; slot < count; slot += 1) fork(slot);
   });
+  fork(0);
 }
 
 function sendSafely(worker: Worker, message: ClusterMessage): void {
