@@ -15,9 +15,9 @@ function decode(bytes: Uint8Array) {
     }));
   return {
     model,
-    inputs: io(graph.input),
-    outputs: io(graph.output),
-    ops: graph.node.map((n) => `${n.domain}:${n.opType}`),
+    inputs: io(graph.input ?? []),
+    outputs: io(graph.output ?? []),
+    ops: (graph.node ?? []).map((n) => `${n.domain}:${n.opType}`),
   };
 }
 
