@@ -388,7 +388,7 @@ describe('metrics stack: real API + real Prometheus with the repo rules and dash
     ]);
 
     await Promise.all([
-      waitUntil('the API', async () => (await fetch(`${apiUrl}/health/ready`)).ok, 45_000, api.tail),
+      waitUntil('the API', async () => (await fetch(`${apiUrl}/health/ready`)).ok, 60_000, api.tail),
       waitUntil(
         'Prometheus',
         async () => (await fetch(`${prometheusUrl}/-/ready`)).ok,
