@@ -12,7 +12,8 @@ const swc = [
   },
 ];
 const base = {
-  testEnvironment: 'node',
+  // Node's environment with the main realm's typed arrays, which onnxruntime-node checks with instanceof.
+  testEnvironment: '<rootDir>/test/support/onnxruntime.environment.js',
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   // NestJS 12 ships ESM only; Node 20's Jest cannot require() it, so swc compiles it to CommonJS.
   // The OTLP exporter loads `http` with a dynamic import(), which Jest's VM refuses: swc turns it into require().
