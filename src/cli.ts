@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { registerMonitoringCommands } from './monitoring/monitoring.command';
 import { registerRegistryCommands } from './registry/registry.command';
 import { registerTrainingCommands } from './training/train.command';
 
@@ -15,6 +16,7 @@ export function buildCli(): Command {
     .showHelpAfterError();
   registerTrainingCommands(program);
   registerRegistryCommands(program);
+  registerMonitoringCommands(program);
   return program;
 }
 

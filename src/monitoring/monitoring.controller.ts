@@ -1,5 +1,18 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
   ApiBody,
   ApiOkResponse,
   ApiOperation,
@@ -9,10 +22,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { AdminTokenGuard, actorOf, type RequestWithActor } from '../common/admin-token.guard';
 import { AppError } from '../common/errors';
 import { type FeedbackResponse, FeedbackService } from './feedback.service';
 import { renderReportHtml } from './domain/report';
 import { ReportService } from './report.service';
+import { type RetrainStatusResponse, RetrainService } from './retrain.service';
+import type { RetrainJob } from './retrain.store';
 
 function parseVersion(version: string | undefined): number | undefined {
   if (version === undefined || version === '') return undefined;
@@ -27,7 +43,41 @@ export class MonitoringController {
   constructor(
     private readonly feedback: FeedbackService,
     private readonly reports: ReportService,
+    private readonly retraining: RetrainService,
   ) {}
+
+  @Post('models/:name/retrain')
+  @HttpCode(202)
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Retrain a model on its training data plus the labelled production data (admin)',
+    description:
+      'Starts a run in a child process and answers 202 with the job at once. The new version is registered in Staging (parentVersion = the current Production) and promoted only if it passes the data, quality and promotion gates and does not lose to Production on a holdout. 409 while another run is in progress.',
+  })
+  @ApiParam({ name: 'name', example: 'credit' })
+  @ApiBody({
+    required: false,
+    schema: { example: { reason: 'income distribution shifted after the campaign' } },
+  })
+  async retrain(
+    @Param('name') name: string,
+    @Body() body: unknown,
+    @Req() request: RequestWithActor,
+  ): Promise<RetrainJob> {
+    const reason =
+      typeof body === 'object' && body !== null && typeof (body as { reason?: unknown }).reason === 'string'
+        ? (body as { reason: string }).reason.slice(0, 500)
+        : undefined;
+    return this.retraining.start(name, 'manual', `${actorOf(request)}${reason ? `: ${reason}` : ''}`);
+  }
+
+  @Get('models/:name/retrain')
+  @ApiOperation({ summary: 'Retraining status: the run in progress and the last runs of a model' })
+  @ApiParam({ name: 'name', example: 'credit' })
+  async retrainStatus(@Param('name') name: string): Promise<RetrainStatusResponse> {
+    return this.retraining.status(name);
+  }
 
   @Post('feedback')
   @HttpCode(200)

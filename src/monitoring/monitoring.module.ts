@@ -7,9 +7,13 @@ import { MonitoringService } from './monitoring.service';
 import { PredictionRecorder } from './prediction-recorder.service';
 import { PredictionStore } from './prediction.store';
 import { ReportService } from './report.service';
+import { RetrainService } from './retrain.service';
+import { RetrainStore } from './retrain.store';
+import { TrainingProcess } from './training-process.adapter';
+import { AdminTokenGuard } from '../common/admin-token.guard';
 
 /**
- * Prediction store, feedback, evaluation loop and reports. Needs the global `DatabaseModule`,
+ * Prediction store, feedback, evaluation loop, reports and retraining. Needs the global `DatabaseModule`,
  * `TelemetryModule`, `ConfigModule` and `PredictionModule` (for `PredictionEvents`).
  */
 @Module({
@@ -22,7 +26,18 @@ import { ReportService } from './report.service';
     EvaluationStore,
     MonitoringService,
     ReportService,
+    RetrainStore,
+    TrainingProcess,
+    RetrainService,
+    AdminTokenGuard,
   ],
-  exports: [PredictionStore, PredictionRecorder, FeedbackService, MonitoringService, ReportService],
+  exports: [
+    PredictionStore,
+    PredictionRecorder,
+    FeedbackService,
+    MonitoringService,
+    ReportService,
+    RetrainService,
+  ],
 })
 export class MonitoringModule {}
