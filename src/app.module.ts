@@ -3,6 +3,7 @@ import { type AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { InteropModule } from './interop/interop.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { PredictionModule } from './prediction/prediction.module';
 import { RegistryModule } from './registry/registry.module';
@@ -20,6 +21,7 @@ export class AppModule {
         RegistryModule,
         HealthModule,
         PredictionModule,
+        InteropModule,
         MonitoringModule,
       ],
     };

@@ -40,7 +40,7 @@ describe('errorText', () => {
       message: 'x',
       details: [{ field: 'body', problem: 'The input must be …' }],
     };
-    expect(errorText(error, 'dataframe')).toBe('Invalid input: The input must be …');
+    expect(errorText(error, 'dataframe')).toBe('The input must be …');
   });
 
   it('keeps the message of other errors and of details that are not field problems', () => {

@@ -46,11 +46,11 @@ export function errorText(error: ErrorLike, style: RowFieldStyle): string {
   if (error.code !== 'INVALID_INPUT' || !isProblemList(error.details) || error.details.length === 0) {
     return error.message;
   }
-  // A problem with the whole body reads as a sentence of its own (MLflow's wording).
-  const listed = error.details.map((problem) =>
-    problem.field === 'body'
-      ? problem.problem
-      : `${renameRowField(problem.field, style)}: ${problem.problem}`,
+  // A problem with the whole body is a sentence of its own (MLflow's wording).
+  const only = error.details.length === 1 ? error.details[0]! : undefined;
+  if (only?.field === 'body') return only.problem;
+  const listed = error.details.map(
+    (problem) => `${renameRowField(problem.field, style)}: ${problem.problem}`,
   );
   return `Invalid input: ${listed.join('; ')}`;
 }
