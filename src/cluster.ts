@@ -88,6 +88,7 @@ function log(level: 'info' | 'warn' | 'error', message: string, fields: Record<s
 function runPrimary(config: AppConfig): void {
   const count = config.WORKERS > 0 ? config.WORKERS : availableParallelism();
   const slots = new Map<Worker, number>();
+  const listening = new Set<Worker>();
   const crashes = new Map<number, number[]>();
   const pending = new Map<number, { expected: number; results: MetricsJson[]; finish: () => void }>();
   let nextCollectId = 0;
@@ -108,7 +109,8 @@ function runPrimary(config: AppConfig): void {
   };
 
   const collect = (requester: Worker, id: number): void => {
-    const workers = [...slots.keys()].filter((worker) => worker.isConnected());
+    // Only workers that listen: one still booting has no registry to answer with yet.
+    const workers = [...listening].filter((worker) => worker.isConnected());
     const collectId = nextCollectId++;
     const entry = {
       expected: workers.length,
@@ -144,6 +146,7 @@ function runPrimary(config: AppConfig): void {
   cluster.on('exit', (worker: Worker, code: number | null, signal: string | null) => {
     const slot = slots.get(worker) ?? -1;
     slots.delete(worker);
+    listening.delete(worker);
     if (shuttingDown) {
       if (slots.size === 0) process.exit(0);
       return;
@@ -185,7 +188,13 @@ function runPrimary(config: AppConfig): void {
   // The leader first: it migrates and bootstraps the registry before anyone else opens it.
   // (A leader that crashes before listening is restarted; the followers wait for whichever listens.)
   let followersStarted = false;
+  let announced = false;
   cluster.on('listening', (worker: Worker) => {
+    listening.add(worker);
+    if (!announced && listening.size === count) {
+      announced = true;
+      log('info', `all ${count} worker(s) listening`, { 'event.action': 'cluster-ready' });
+    }
     if (followersStarted || slots.get(worker) !== 0) return;
     followersStarted = true;
     for (let slot = 1; slot < count; slot += 1) fork(slot);

@@ -91,17 +91,33 @@ export class BenchSession {
         ...extraEnv,
       };
     }
+    // The cluster primary's own lines tell when every worker listens (/health/ready answers with the first).
+    const stdoutFile =
+      profile.kind === 'cluster' ? join(this.work, `${profileName}-${round}.stdout.log`) : '/dev/null';
     const since = performance.now();
-    const child = this.track(spawnPinned(process.execPath, argv, { cpus, env, cwd: this.root, stderrFile }));
+    const child = this.track(
+      spawnPinned(process.execPath, argv, { cpus, env, cwd: this.root, stderrFile, stdoutFile }),
+    );
     const baseUrl = `http://127.0.0.1:${port}`;
     try {
-      const startupMs = await waitHttpOk(`${baseUrl}/health/ready`, { child, since, timeoutMs: 60_000 });
+      let startupMs = await waitHttpOk(`${baseUrl}/health/ready`, { child, since, timeoutMs: 60_000 });
+      if (profile.kind === 'cluster')
+        startupMs = await waitForLine(stdoutFile, '"cluster-ready"', since, child);
       return { child, baseUrl, startupMs: Math.round(startupMs), stderrFile };
     } catch (error) {
       await this.stop(child, 2000);
       const stderr = existsSync(stderrFile) ? readFileSync(stderrFile, 'utf8').slice(-2000) : '';
       throw new Error(`${profileName} did not start: ${String(error)}\n${stderr}`);
     }
+  }
+}
+
+async function waitForLine(file, needle, since, child, timeoutMs = 90_000) {
+  for (;;) {
+    if (existsSync(file) && readFileSync(file, 'utf8').includes(needle)) return performance.now() - since;
+    if (child.exitCode !== null) throw new Error(`server exited before ${needle}`);
+    if (performance.now() - since > timeoutMs) throw new Error(`no ${needle} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
