@@ -35,16 +35,13 @@ class MonitoringCliModule {
   }
 }
 
-/** The server's monitoring services on the local store, without HTTP and without the schedule. */
+/** The server's monitoring services on the local store (DATA_DIR / DATABASE_URL), without HTTP. */
 async function withLocalContext<T>(fn: (context: INestApplicationContext) => Promise<T>): Promise<T> {
-  const config = loadConfig({
-    ...process.env,
-    EVALUATION_INTERVAL_MS: '0',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  });
-  const context = await NestFactory.createApplicationContext(MonitoringCliModule.forRoot(config), {
+  const context = await NestFactory.createApplicationContext(MonitoringCliModule.forRoot(loadConfig()), {
     logger: ['error'],
   });
+  // A one-shot command: no evaluation schedule.
+  context.get(MonitoringService).stopSchedule();
   try {
     return await fn(context);
   } finally {

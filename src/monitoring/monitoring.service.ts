@@ -60,7 +60,12 @@ export class MonitoringService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.stopSchedule();
+  }
+
+  stopSchedule(): void {
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   onEvaluation(listener: EvaluationListener): () => void {

@@ -25,7 +25,7 @@ require.extensions['.ts'] = function (module, filename) {
   });
   module._compile(code, filename);
 };
-require(process.env.VIGIL_TRAINING_WORKER);
+require(process.argv[1]);
 `;
 
 /**
@@ -37,11 +37,10 @@ export class TrainingProcess {
   async run(request: TrainingJobRequest, timeoutMs = TRAINING_TIMEOUT_MS): Promise<TrainingJobOutput> {
     const extension = extname(__filename);
     const worker = join(__dirname, `retrain.worker${extension}`);
-    const args = extension === '.ts' ? ['-e', TYPESCRIPT_BOOTSTRAP] : [worker];
+    const args = extension === '.ts' ? ['-e', TYPESCRIPT_BOOTSTRAP, worker] : [worker];
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
-      env: { ...process.env, VIGIL_TRAINING_WORKER: worker },
     });
     if (child.pid !== undefined) {
       try {
