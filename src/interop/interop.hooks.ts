@@ -14,9 +14,10 @@ const INVOCATIONS_URL = /^\/invocations(?:\?|$)/;
 /**
  * Body parsers for the protocols, without changing any other route:
  * - `text/csv`, read as text, for `POST /invocations` only (the MLflow controller parses it);
- * - no `Content-Type` at all on `/v2/...`, read as JSON: tritonclient's HTTP client sends none (Triton
- *   ignores the header). A body announced as binary tensor data (`Inference-Header-Content-Length`)
- *   is refused with a clear message.
+ * - no `Content-Type`, or `application/octet-stream`, on `/v2/...`, read as JSON: tritonclient's HTTP
+ *   client sends no header and its asyncio client (aiohttp) sends octet-stream; Triton ignores the
+ *   header. A body announced as binary tensor data (`Inference-Header-Content-Length`) is refused
+ *   with a clear message.
  * Everything else keeps Fastify's 415.
  */
 export function installProtocolBodyParsers(fastify: FastifyInstance): void {
@@ -26,7 +27,9 @@ export function installProtocolBodyParsers(fastify: FastifyInstance): void {
   });
   // The catch-all also receives requests that have no Content-Type header.
   fastify.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
-    if (request.headers['content-type'] !== undefined || !OPEN_INFERENCE_URL.test(request.url)) {
+    const contentType = request.headers['content-type'];
+    const jsonForV2 = contentType === undefined || contentType.startsWith('application/octet-stream');
+    if (!jsonForV2 || !OPEN_INFERENCE_URL.test(request.url)) {
       done(unsupportedMediaType(), undefined);
       return;
     }

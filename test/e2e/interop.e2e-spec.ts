@@ -305,11 +305,15 @@ describe('interop (e2e): Open Inference Protocol and MLflow scoring with the rea
       });
     });
 
-    it('accepts a body without Content-Type (tritonclient sends none)', async () => {
+    it.each([
+      ['no Content-Type (tritonclient)', {}],
+      ['application/octet-stream (tritonclient.http.aio)', { 'content-type': 'application/octet-stream' }],
+    ])('reads JSON sent with %s', async (_case, headers: Record<string, string>) => {
       const response = await app.inject({
         method: 'POST',
         url: '/v2/models/iris/infer',
         payload: JSON.stringify({ inputs: tensors(IRIS_ROWS.slice(0, 1)) }),
+        headers,
       });
       expect(response.statusCode).toBe(200);
       expect(response.json().outputs[0].data).toEqual(['setosa']);
@@ -588,12 +592,19 @@ describe('interop (e2e): Open Inference Protocol and MLflow scoring with the rea
     );
   });
 
-  it('leaves /v1 unchanged: CSV and bodies without Content-Type are still 415 in Vigil’s envelope', async () => {
+  it('leaves /v1 unchanged: CSV, octet-stream and bodies without Content-Type are still 415 in Vigil’s envelope', async () => {
     const csv = await post('/v1/models/iris/predict', 'a,b\n1,2\n', { 'content-type': 'text/csv' });
     expect(csv.statusCode).toBe(415);
     expect(csv.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', requestId: expect.any(String) });
-    const bare = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', payload: '{}' });
-    expect(bare.statusCode).toBe(415);
-    expect(bare.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    for (const headers of [{}, { 'content-type': 'application/octet-stream' }]) {
+      const bare = await app.inject({
+        method: 'POST',
+        url: '/v1/models/iris/predict',
+        payload: '{}',
+        headers,
+      });
+      expect(bare.statusCode).toBe(415);
+      expect(bare.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
   });
 });
