@@ -217,7 +217,9 @@ export class MonitoringService implements OnModuleInit, OnModuleDestroy {
       else this.metrics.liveQuality.set({ model, version, metric }, value);
     }
     for (const [metric, value] of Object.entries(modelVersion.metrics)) {
-      if (Number.isFinite(value)) this.metrics.trainingQuality.set({ model, version, metric }, value);
+      // `rows` is the size of the test split, not a quality.
+      if (metric !== 'rows' && Number.isFinite(value))
+        this.metrics.trainingQuality.set({ model, version, metric }, value);
     }
   }
 }

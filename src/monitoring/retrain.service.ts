@@ -196,6 +196,11 @@ export class RetrainService implements OnModuleInit, OnModuleDestroy {
       const stored = await this.predictions.labelledRows(model, MAX_PRODUCTION_ROWS);
       const { usable, rejected } = toTrainingRows(signature, stored);
       const { train, holdout } = splitHoldout(usable, signature.seed);
+      if (train.length === 0 && trigger !== 'manual')
+        throw new AppError(
+          'INVALID_INPUT',
+          `No labelled production rows to learn from (${rejected} unusable): send feedback to POST /v1/feedback first`,
+        );
       const output = await this.training.run({
         dataset: signature.name,
         algorithm: algorithmOf(signature.family),
