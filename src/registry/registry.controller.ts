@@ -1,4 +1,5 @@
 import {
+  type ArgumentMetadata,
   Body,
   Controller,
   Delete,
@@ -60,7 +61,30 @@ import {
 } from './registry.dto';
 import { RegistryService } from './registry.service';
 
-export const validate = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+/** Registry bodies are flat; class-transformer recurses once per level and overflows the stack on deep JSON. */
+const MAX_BODY_DEPTH = 32;
+
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  for (const item of Object.values(value)) if (nestedDeeperThan(item, limit - 1)) return true;
+  return false;
+}
+
+/** ValidationPipe that first refuses bodies nested deeper than MAX_BODY_DEPTH (400, not a 500). */
+class BoundedValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (nestedDeeperThan(value, MAX_BODY_DEPTH))
+      throw new AppError('INVALID_INPUT', `The body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
+export const validate = new BoundedValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+});
 
 /** Turns the multipart layer's 413 into the registry's 400 INVALID_ARTIFACT with the limit in it. */
 @Injectable()
