@@ -98,6 +98,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       });
     }
     if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
-    void reply.status(status).send(body);
+    // A route may have declared another type (@Header on the artifact download): the envelope is JSON.
+    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }

@@ -43,4 +43,20 @@ describe('bugs found by fuzzing (e2e)', () => {
     });
     expect(ok.statusCode).toBe(200);
   });
+
+  it('an error on a route that declares another content type (artifact download) answers the JSON envelope, not 500', async () => {
+    for (const url of [
+      '/v1/models/iris/versions/abc/artifact',
+      '/v1/models/iris/versions/99/artifact',
+      '/v1/models/nosuch/versions/1/artifact',
+    ]) {
+      const response = await app.inject({ method: 'GET', url });
+      expect({ url, status: response.statusCode }).toEqual({ url, status: 404 });
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.json()).toMatchObject({ code: expect.stringMatching(/NOT_FOUND$/) });
+    }
+    const artifact = await app.inject({ method: 'GET', url: '/v1/models/iris/versions/1/artifact' });
+    expect(artifact.statusCode).toBe(200);
+    expect(artifact.headers['content-type']).toBe('application/octet-stream');
+  });
 });
