@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { type AppConfig } from './config/config';
+import { clientErrorHandler, frameworkErrors } from './common/http-hardening';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { installDrainGuard } from './health/shutdown.hooks';
 import { ShutdownService } from './health/shutdown.service';
@@ -16,6 +17,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Builds the HTTP application (used by `main.ts` and by the e2e tests); does not listen. */
 export async function createApp(config?: AppConfig): Promise<NestFastifyApplication> {
+  const requestTimeout = config?.REQUEST_TIMEOUT_MS ?? 60_000;
   const adapter = new FastifyAdapter({
     bodyLimit: config?.BODY_LIMIT_BYTES ?? 1_048_576,
     // The caller's x-request-id is kept when it is sane; otherwise one is generated.
@@ -24,6 +26,18 @@ export async function createApp(config?: AppConfig): Promise<NestFastifyApplicat
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    // Fastify's default is no limit: a client trickling a body would hold its connection forever.
+    requestTimeout,
+    // Node enforces requestTimeout only when headersTimeout is not longer, and checks deadlines on
+    // connectionsCheckingInterval (default 30 s, far coarser than the timeout).
+    http: {
+      requestTimeout,
+      headersTimeout: Math.min(60_000, requestTimeout),
+      connectionsCheckingInterval: 1000,
+    },
+    // Router and HTTP-parser errors in the error envelope (Fastify's defaults echo the URL back).
+    frameworkErrors,
+    clientErrorHandler,
     logger: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {

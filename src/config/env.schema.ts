@@ -40,6 +40,12 @@ export class EnvSchema {
   @Transform(toNumber) @IsInt() @Min(1024) BODY_LIMIT_BYTES = 1_048_576;
   @Transform(toNumber) @IsInt() @Min(1) MAX_INSTANCES_PER_REQUEST = 1000;
   @Transform(toNumber) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS = 10_000;
+  /** A request (headers and body) must arrive within this time, else 408 (slow-client protection). */
+  @Transform(toNumber) @IsInt() @Min(1000) REQUEST_TIMEOUT_MS = 60_000;
+  /** Per-IP limit on admin (mutating registry/runs/retrain) requests per minute; 0 disables it. */
+  @Transform(toNumber) @IsInt() @Min(0) RATE_LIMIT_ADMIN_PER_MINUTE = 60;
+  /** Per-IP limit on POST /v1/feedback requests per minute; 0 disables it. Predict is never limited. */
+  @Transform(toNumber) @IsInt() @Min(0) RATE_LIMIT_FEEDBACK_PER_MINUTE = 600;
   @IsIn(['development', 'test', 'staging', 'production']) VIGIL_ENV = 'development';
 
   // --- Storage --------------------------------------------------------------------------------------

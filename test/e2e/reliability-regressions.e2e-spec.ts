@@ -59,4 +59,23 @@ describe('bugs found by fuzzing (e2e)', () => {
     expect(artifact.statusCode).toBe(200);
     expect(artifact.headers['content-type']).toBe('application/octet-stream');
   });
+
+  it("router errors (bad percent-encoding, a path segment over 200 characters) answer the envelope without echoing the URL, not Fastify's default body", async () => {
+    const long = 'n'.repeat(300);
+    for (const [url, status] of [
+      ['/v1/models/%C0%AE/predict', 400],
+      ['/v1/models/%/versions', 400],
+      [`/v1/models/${long}/predict`, 414],
+    ] as const) {
+      const response = await app.inject({ method: 'POST', url, payload: '{}', headers: admin });
+      expect({ url, status: response.statusCode }).toEqual({ url, status });
+      expect(response.json()).toEqual({
+        code: 'INVALID_INPUT',
+        message: expect.any(String),
+        requestId: expect.any(String),
+      });
+      expect(response.body).not.toContain(long);
+      expect(response.body).not.toContain('FST_ERR');
+    }
+  });
 });

@@ -36,6 +36,7 @@ export const CREDIT = {
 
 /** Settings every in-process reliability test starts from: quiet logs, no scheduled evaluation. */
 export const QUIET = {
+  LOG_LEVEL: 'warn',
   ACCESS_LOG: false,
   PREDICTION_LOG: false,
   EVALUATION_INTERVAL_MS: 0,
