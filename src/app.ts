@@ -3,8 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { type AppConfig } from './config/config';
+import { AppConfig } from './config/config';
 import { clientErrorHandler, frameworkErrors } from './common/http-hardening';
+import { installRateLimits } from './common/rate-limit';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { installDrainGuard } from './health/shutdown.hooks';
 import { ShutdownService } from './health/shutdown.service';
@@ -53,6 +54,7 @@ export async function createApp(config?: AppConfig): Promise<NestFastifyApplicat
   installDrainGuard(fastify, app.get(ShutdownService));
   setupTelemetry(app);
   installSecurityHeaders(fastify);
+  await installRateLimits(app, app.get(AppConfig));
   setupSwagger(app);
   app.useGlobalFilters(new HttpErrorFilter(app.get(AppLogger)));
   // No enableShutdownHooks(): main.ts installs SIGTERM/SIGINT handling that drains first and exits 0
