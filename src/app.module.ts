@@ -8,6 +8,7 @@ import { MonitoringModule } from './monitoring/monitoring.module';
 import { PredictionModule } from './prediction/prediction.module';
 import { RegistryModule } from './registry/registry.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
+import { WebModule } from './web/web.module';
 
 @Module({})
 export class AppModule {
@@ -23,6 +24,7 @@ export class AppModule {
         PredictionModule,
         InteropModule,
         MonitoringModule,
+        WebModule,
       ],
     };
   }
