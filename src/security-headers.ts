@@ -10,6 +10,10 @@ const HELMET_OPTIONS = {
       styleSrc: [`'self'`, `'unsafe-inline'`],
       imgSrc: [`'self'`, 'data:', 'validator.swagger.io'],
       scriptSrc: [`'self'`, `'unsafe-inline'`],
+      // helmet's default would make browsers fetch every script and style of the web app (and of
+      // /docs) over https when the page is served over plain http under a host name: nothing loads.
+      // TLS, where there is some, is the proxy's business (HSTS still applies over https).
+      upgradeInsecureRequests: null,
     },
   },
 };

@@ -120,6 +120,8 @@ describe('web app (e2e, headless Chromium)', () => {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        // A host name that is not loopback-trusted by the browser, still answered on this machine.
+        '--host-resolver-rules=MAP vigil.test 127.0.0.1',
       ],
       viewport: { width: 1280, height: 900 },
     });
@@ -360,6 +362,14 @@ describe('web app (e2e, headless Chromium)', () => {
     await page.keyboard.press('Enter');
     await page.locator('#predicted-label').waitFor();
     expect(pageErrors).toEqual([]);
+  });
+
+  it('loads over plain http under a host name (regression: the CSP upgraded every script to https)', async () => {
+    const csp = (await fetch(`${base}/`)).headers.get('content-security-policy');
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    await page.goto('about:blank');
+    await page.goto(`${base.replace('127.0.0.1', 'vigil.test')}/#/predict/credit`);
+    await page.getByLabel(/^Age/).waitFor();
   });
 
   it('fits a phone-sized screen without horizontal scrolling', async () => {
