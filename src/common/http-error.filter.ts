@@ -61,7 +61,42 @@ export function toErrorResponse(
       : 'Bad request';
     return { status, body: { code: STATUS_TO_CODE[status] ?? 'INVALID_INPUT', message, requestId } };
   }
+  if (isDependencyUnavailable(error)) {
+    return {
+      status: 503,
+      body: {
+        code: 'DEPENDENCY_UNAVAILABLE',
+        message: 'A dependency (the database) is unavailable; retry shortly',
+        requestId,
+      },
+      retryAfterSeconds: 1,
+    };
+  }
   return { status: 500, body: { code: 'INTERNAL', message: 'Internal error', requestId } };
+}
+
+/** Network and PostgreSQL codes of a database that is down, restarting or saturated. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'SQLITE_BUSY',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+const UNAVAILABLE_MESSAGE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED)/;
+
+/** A lost dependency is a 503 the client may retry (it keeps its request), not a 500 bug. */
+export function isDependencyUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return error instanceof Error && UNAVAILABLE_MESSAGE.test(error.message);
 }
 
 function describeFastifyError(error: FastifyLikeError): string {

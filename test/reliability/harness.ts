@@ -220,3 +220,59 @@ export function metricSum(text: string, name: string, match = ''): number {
   }
   return sum;
 }
+
+/**
+ * A TCP proxy (node:net) between the service and a real server: `cut()` drops every open connection
+ * and refuses new ones until `restore()`. From the service's side that is a real connection loss,
+ * without restarting the shared server other tests use.
+ */
+export class TcpProxy {
+  private readonly sockets = new Set<import('node:net').Socket>();
+  private server: import('node:net').Server | undefined;
+  private down = false;
+  port = 0;
+  connections = 0;
+
+  constructor(
+    private readonly targetPort: number,
+    private readonly targetHost = '127.0.0.1',
+  ) {}
+
+  async start(): Promise<number> {
+    const net = await import('node:net');
+    this.server = net.createServer((client) => {
+      if (this.down) {
+        client.destroy();
+        return;
+      }
+      this.connections += 1;
+      const upstream = net.connect(this.targetPort, this.targetHost);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.port = typeof address === 'object' && address !== null ? address.port : 0;
+    return this.port;
+  }
+
+  cut(): void {
+    this.down = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  restore(): void {
+    this.down = false;
+  }
+
+  async stop(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
