@@ -90,9 +90,9 @@ describe('PostgreSQL connection lost during traffic (in-process, real PostgreSQL
           statuses.push(answer.statusCode);
           if (answer.statusCode === 200)
             predictionIds.push(
-              ...(answer.json() as { predictions: { predictionId: string }[] }).predictions.map(
-                (p) => p.predictionId,
-              ),
+              ...answer
+                .json<{ predictions: { predictionId: string }[] }>()
+                .predictions.map((prediction) => prediction.predictionId),
             );
         }
         await sleep(25);

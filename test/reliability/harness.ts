@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -227,8 +227,8 @@ export function metricSum(text: string, name: string, match = ''): number {
  * without restarting the shared server other tests use.
  */
 export class TcpProxy {
-  private readonly sockets = new Set<import('node:net').Socket>();
-  private server: import('node:net').Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private server: NetServer | undefined;
   private down = false;
   port = 0;
   connections = 0;
@@ -239,14 +239,13 @@ export class TcpProxy {
   ) {}
 
   async start(): Promise<number> {
-    const net = await import('node:net');
-    this.server = net.createServer((client) => {
+    this.server = createServer((client) => {
       if (this.down) {
         client.destroy();
         return;
       }
       this.connections += 1;
-      const upstream = net.connect(this.targetPort, this.targetHost);
+      const upstream = connect(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
