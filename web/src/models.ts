@@ -31,7 +31,7 @@ export async function renderModels(context: PageContext): Promise<void> {
   const modelsSection = h('section', { 'aria-labelledby': 'models-heading' });
   const versionsSection = h('section', { 'aria-labelledby': 'versions-heading' });
   const auditSection = h('section', { 'aria-labelledby': 'audit-heading' });
-  const actionStatus = h('div', { id: 'action-status', role: 'status', 'aria-live': 'polite' });
+  const actionStatus = h('div', { id: 'action-status', role: 'status', 'aria-live': 'polite', tabindex: -1 });
   const dialog = buildDialog();
 
   replaceChildren(
@@ -352,6 +352,8 @@ export async function renderModels(context: PageContext): Promise<void> {
         if (!context.current()) return;
         renderModelList();
         await loadModel();
+        // The button that opened the dialog is gone with the old table: keep keyboard users on the outcome.
+        actionStatus.focus();
       } catch (failure) {
         replaceChildren(error, actionError(failure, name));
         if (failure instanceof ApiError && failure.code === 'PROMOTION_REFUSED') force.focus();

@@ -263,7 +263,12 @@ function buildField(feature: FeatureSpec): Field & { wrapper: HTMLElement } {
     'div',
     { class: 'field' },
     h('label', { for: id }, humanize(feature.name), ' ', h('code', { class: 'field-name' }, feature.name)),
-    h('p', { id: hintId, class: 'hint' }, feature.description ? `${feature.description}. ` : '', hint),
+    h(
+      'p',
+      { id: hintId, class: 'hint' },
+      feature.description ? `${sentence(feature.description)} ` : '',
+      hint,
+    ),
     control,
     error,
     warning,
@@ -403,4 +408,11 @@ function feedbackForm(
     }
   }
   return form;
+}
+
+/** "sepal length in cm" → "Sepal length in cm." */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
