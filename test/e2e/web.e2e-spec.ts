@@ -64,6 +64,50 @@ function buildWebApp(): void {
   execFileSync(process.execPath, ['web/copy-assets.mjs'], { cwd: ROOT, stdio: 'pipe' });
 }
 
+/**
+ * WCAG contrast of every visible text in the page (or in the open dialog): text colour against the
+ * first opaque background up the tree; 4.5:1, or 3:1 for large text. Returns the offenders.
+ * A string: it runs in the browser, and this project compiles without the DOM lib.
+ */
+const LOW_CONTRAST_TEXTS = `(() => {
+  const parse = (colour) => {
+    const match = /rgba?\\(([^)]+)\\)/.exec(colour);
+    if (!match) return null;
+    const parts = match[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return { r: parts[0], g: parts[1], b: parts[2], a: parts.length > 3 ? parts[3] : 1 };
+  };
+  const luminance = ({ r, g, b }) => {
+    const linear = (value) => {
+      const v = value / 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  const background = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+      const colour = parse(getComputedStyle(node).backgroundColor);
+      if (colour && colour.a >= 0.99) return colour;
+    }
+    return { r: 255, g: 255, b: 255, a: 1 };
+  };
+  const scope = document.querySelector('dialog[open]') || document.body;
+  const offenders = [];
+  for (const element of scope.querySelectorAll('*')) {
+    if (![...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim())) continue;
+    if (element.getClientRects().length === 0 || element.closest('[aria-hidden="true"], .sr-only, button:disabled')) continue;
+    const style = getComputedStyle(element);
+    if (style.visibility === 'hidden') continue;
+    const a = luminance(parse(style.color));
+    const b = luminance(background(element));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5))
+      offenders.push(element.tagName + ' "' + element.textContent.trim().slice(0, 40) + '" ' + ratio.toFixed(2));
+  }
+  return offenders;
+})()`;
+
 describe('web app (e2e, headless Chromium)', () => {
   let app: NestFastifyApplication;
   let dataDir: string;
@@ -78,8 +122,14 @@ describe('web app (e2e, headless Chromium)', () => {
     await page.goto('about:blank');
     await page.goto(`${base}/${route}`);
   };
-  const screenshot = (name: string): Promise<Buffer> =>
-    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  /** A screenshot for a person to look at, and the contrast of what it shows for the test to check. */
+  const screenshot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+    expect({ page: name, lowContrast: await page.evaluate<string[]>(LOW_CONTRAST_TEXTS) }).toEqual({
+      page: name,
+      lowContrast: [],
+    });
+  };
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM))
