@@ -250,7 +250,11 @@ describe('web app (e2e, headless Chromium)', () => {
       'annual_income outside training range [2800, 413000]',
     );
     await expect(page.locator('#request-id').textContent()).resolves.toMatch(/^[\w.:-]{8,}$/);
-    await expect(result.getAttribute('aria-live')).resolves.toBe('polite');
+    // Announced in a short sentence (the result itself holds the feedback form).
+    await expect(page.locator('#prediction-announcement').getAttribute('aria-live')).resolves.toBe('polite');
+    await expect(page.locator('#prediction-announcement').textContent()).resolves.toMatch(
+      /^Predicted default: [01], probability \d+\.\d %\. 1 warning from the server\.$/,
+    );
     await screenshot('predict-result');
   });
 

@@ -1,7 +1,7 @@
 import { api, ApiError } from './api.js';
 import { errorBox, loading, notice, probabilityBars } from './components.js';
 import { h, replaceChildren } from './dom.js';
-import { formatNumber, humanize, isFieldProblems } from './format.js';
+import { formatNumber, formatPercent, humanize, isFieldProblems } from './format.js';
 import type { PageContext } from './state.js';
 import type { FeatureSpec, ModelVersion, Prediction, PredictResponse } from './types.js';
 import { checkInstance, featureOfServerField, numericHint } from './validation.js';
@@ -45,10 +45,14 @@ export async function renderPredict(context: PageContext): Promise<void> {
   const fields = signature.features.map((feature) => buildField(feature));
   const summary = h('div', { class: 'notice notice-error', role: 'alert', tabindex: -1, hidden: true });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Predict');
-  const result = h('section', {
-    id: 'prediction-result',
+  // The result holds a whole form (feedback): a live region that size would be read out in full, so a
+  // short sentence is announced instead.
+  const result = h('section', { id: 'prediction-result', 'aria-label': 'Prediction result' });
+  const announcement = h('p', {
+    id: 'prediction-announcement',
+    class: 'sr-only',
+    role: 'status',
     'aria-live': 'polite',
-    'aria-label': 'Prediction result',
   });
 
   const fillExample = (): void => {
@@ -110,7 +114,7 @@ export async function renderPredict(context: PageContext): Promise<void> {
     ),
   );
   fillExample();
-  root.append(form, result);
+  root.append(form, announcement, result);
 
   async function onSubmit(): Promise<void> {
     const checked = checkInstance(signature.features, (feature) => {
@@ -132,6 +136,7 @@ export async function renderPredict(context: PageContext): Promise<void> {
     summary.hidden = true;
     submit.disabled = true;
     form.setAttribute('aria-busy', 'true');
+    announcement.textContent = '';
     replaceChildren(result, loading('the prediction'));
     try {
       const response = await api.predict(model, checked.instance);
@@ -197,6 +202,12 @@ export async function renderPredict(context: PageContext): Promise<void> {
       replaceChildren(result, notice('warning', 'The server answered without a prediction.'));
       return;
     }
+    const probability = prediction.probabilities[prediction.label];
+    const warnings = prediction.warnings?.length ?? 0;
+    announcement.textContent =
+      `Predicted ${signature.target}: ${prediction.label}` +
+      (probability === undefined ? '.' : `, probability ${formatPercent(probability)}.`) +
+      (warnings > 0 ? ` ${warnings} warning${warnings > 1 ? 's' : ''} from the server.` : '');
     replaceChildren(
       result,
       h('h2', {}, 'Prediction'),
