@@ -17,6 +17,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+COPY web ./web
 RUN npm run build \
     && npm prune --omit=dev --no-audit --no-fund \
     && npm cache clean --force
@@ -53,6 +54,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web/dist
 COPY models ./models
 RUN mkdir -p /data && chown 1000:1000 /data
 
