@@ -60,14 +60,20 @@ export function redactValue(value: unknown, depth = 0): unknown {
   return out;
 }
 
+const bigintAsString = (_key: string, item: unknown): unknown =>
+  typeof item === 'bigint' ? item.toString() : item;
+
 function stringify(value: unknown): string | undefined {
   try {
-    return JSON.stringify(value, (_key, item: unknown) =>
-      typeof item === 'bigint' ? item.toString() : item,
-    );
+    // No replacer on the common path: a replacer function makes JSON.stringify several times slower.
+    return JSON.stringify(value);
   } catch {
-    // Circular structures and the like: a log call never throws.
-    return JSON.stringify(String(value));
+    try {
+      return JSON.stringify(value, bigintAsString);
+    } catch {
+      // Circular structures and the like: a log call never throws.
+      return JSON.stringify(String(value));
+    }
   }
 }
 

@@ -109,6 +109,11 @@ export class LogPipeline implements OnApplicationShutdown {
     return this.elasticsearch;
   }
 
+  /** Writes what the stdout sink holds now (shutdown, tests). */
+  flush(): void {
+    this.stdout?.flush();
+  }
+
   /** Writes what stdout holds and gives Elasticsearch up to `timeoutMs` to take the rest. */
   async close(timeoutMs = 2000): Promise<void> {
     this.stdout?.flush();

@@ -21,7 +21,7 @@ describe('StdoutLogSink', () => {
   it('joins the lines of one event-loop turn into one write', async () => {
     const stream = new SlowStream();
     stream.blocked = false;
-    const sink = new StdoutLogSink(stream, { maxLines: 10 });
+    const sink = new StdoutLogSink(stream, { maxLines: 10, flushDelayMs: 0 });
     sink.write('a');
     sink.write('b');
     expect(stream.chunks).toEqual([]);
@@ -32,7 +32,11 @@ describe('StdoutLogSink', () => {
   it('holds at most maxLines while the stream is behind and counts what it drops', async () => {
     const stream = new SlowStream();
     let dropped = 0;
-    const sink = new StdoutLogSink(stream, { maxLines: 3, onDrop: (count) => (dropped += count) });
+    const sink = new StdoutLogSink(stream, {
+      maxLines: 3,
+      flushDelayMs: 0,
+      onDrop: (count) => (dropped += count),
+    });
     sink.write('first');
     await nextTurn(); // written; the stream now signals backpressure
     for (let index = 0; index < 10; index += 1) sink.write(`line ${index}`);
@@ -45,6 +49,27 @@ describe('StdoutLogSink', () => {
     expect(sink.pending).toBe(0);
   });
 
+  it('gathers lines for the flush delay, or writes early when many are waiting', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    try {
+      const stream = new SlowStream();
+      stream.blocked = false;
+      const sink = new StdoutLogSink(stream, { maxLines: 2000, flushDelayMs: 10 });
+      sink.write('a');
+      await nextTurn();
+      expect(stream.chunks).toEqual([]);
+      sink.write('b');
+      jest.advanceTimersByTime(10);
+      expect(stream.chunks).toEqual(['a\nb\n']);
+      for (let index = 0; index < 600; index += 1) sink.write('x');
+      await nextTurn();
+      expect(stream.chunks).toHaveLength(2);
+      expect(sink.pending).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('survives a stream that throws', async () => {
     const stream = new Writable({
       write: () => {
@@ -52,7 +77,11 @@ describe('StdoutLogSink', () => {
       },
     });
     let dropped = 0;
-    const sink = new StdoutLogSink(stream, { maxLines: 5, onDrop: (count) => (dropped += count) });
+    const sink = new StdoutLogSink(stream, {
+      maxLines: 5,
+      flushDelayMs: 0,
+      onDrop: (count) => (dropped += count),
+    });
     sink.write('x');
     await nextTurn();
     expect(dropped).toBe(1);

@@ -1,8 +1,6 @@
-import nodeHttp, { type IncomingMessage } from 'node:http';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -38,11 +36,6 @@ export interface TracingOptions {
   exporter?: SpanExporter;
   /** Exports each span as it ends instead of in batches (tests). */
   simpleProcessor?: boolean;
-  /**
-   * Patch the already-loaded `http` module now instead of on its next `require` (Jest: its module
-   * registry bypasses the require hook the instrumentation relies on).
-   */
-  patchLoadedHttp?: boolean;
 }
 
 export interface TracingHandle {
@@ -51,9 +44,6 @@ export interface TracingHandle {
   /** Flushes, removes the instrumentation and unregisters the global tracer (tests, exit). */
   shutdown(): Promise<void>;
 }
-
-/** Paths never traced: scrapes and probes would drown the real traffic. */
-const UNTRACED_PATH = /^\/(?:metrics|health)(?:[/?]|$)/;
 
 /** The sampler named by OTEL_TRACES_SAMPLER (the spec's names), with OTEL_TRACES_SAMPLER_ARG as ratio. */
 export function createSampler(name: TracingSettings['OTEL_TRACES_SAMPLER'], ratio: number): Sampler {
@@ -129,9 +119,11 @@ const DISABLED: TracingHandle = {
 let active: TracingHandle | undefined;
 
 /**
- * Starts the OpenTelemetry tracer: W3C trace context, HTTP server (and outgoing, with a parent)
- * instrumentation, our sampler, OTLP/HTTP export in batches. Call before Nest (and Fastify) are
- * loaded. Idempotent: a second call returns the running handle.
+ * Starts the OpenTelemetry tracer: AsyncLocalStorage context, W3C trace context and baggage
+ * propagation, our sampler, OTLP/HTTP export in batches. Call before the app is created (`main.ts`
+ * imports `instrument.ts` first). HTTP server spans come from the Fastify hooks in
+ * `http-telemetry.ts`, not from an `http` monkey-patch. Idempotent: a second call returns the
+ * running handle.
  *
  * Why not `@opentelemetry/sdk-node`: it loads every exporter (gRPC, protobuf, Prometheus, Zipkin) and
  * costs ~0.6 s of startup here; these pieces cost ~0.2 s and honour the same OTEL_* variables that matter
@@ -169,23 +161,10 @@ export function startTracing(settings: TracingSettings, options: TracingOptions 
   });
   provider.register(); // AsyncLocalStorage context, W3C traceparent + baggage propagation
 
-  // Enabled on construction (patches `http`), against the global tracer provider registered above.
-  const http = new HttpInstrumentation({
-    ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATH.test(request.url ?? ''),
-    // Outgoing calls are traced only inside a request's trace (no orphan spans from background work).
-    requireParentforOutgoingSpans: true,
-  });
-  const httpDefinitions = options.patchLoadedHttp
-    ? http.getModuleDefinitions().filter((definition) => definition.name === 'http')
-    : [];
-  for (const definition of httpDefinitions) definition.patch?.(nodeHttp);
-
   const handle: TracingHandle = {
     enabled: true,
     forceFlush: () => provider.forceFlush().catch(() => undefined),
     shutdown: async () => {
-      for (const definition of httpDefinitions) definition.unpatch?.(nodeHttp);
-      http.disable();
       await provider.shutdown().catch(() => undefined);
       trace.disable();
       propagation.disable();

@@ -7,6 +7,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { createApp } from '../../src/app';
 import { makeConfig } from '../../src/config/config';
 import { ModelPoolService } from '../../src/inference/model-pool.service';
+import { LogPipeline } from '../../src/telemetry/log-pipeline';
 import { Metrics } from '../../src/telemetry/metrics';
 import { startTracing, type TracingHandle } from '../../src/telemetry/tracing';
 
@@ -51,7 +52,7 @@ describe('telemetry of the real service (e2e)', () => {
       PREDICTION_STORE_ENABLED: false,
       EVALUATION_INTERVAL_MS: 0,
     });
-    tracing = startTracing(config, { exporter, simpleProcessor: true, patchLoadedHttp: true });
+    tracing = startTracing(config, { exporter, simpleProcessor: true });
     // The log pipeline writes to process.stdout: capture it (and keep the test output quiet).
     jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       written.push(
@@ -122,6 +123,7 @@ describe('telemetry of the real service (e2e)', () => {
     expect(response.status).toBe(200);
     const traceId = response.headers.get('x-trace-id');
     await new Promise((resolve) => setImmediate(resolve));
+    app.get(LogPipeline).flush();
     const mine = lines().filter((line) => line['http.request.id'] === 'e2e-credit-2');
     const access = mine.filter((line) => line['log.logger'] === 'vigil.access');
     const events = mine.filter((line) => line['event.action'] === 'prediction');

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -48,11 +47,6 @@ class OtlpReceiver {
     });
   });
   port = 0;
-  constructor() {
-    // The receiver stands for a separate collector process: the HTTP instrumentation of the process
-    // under test (patched on http.Server.prototype) must not trace it, or every export would be traced.
-    this.server.emit = EventEmitter.prototype.emit.bind(this.server) as Server['emit'];
-  }
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
@@ -99,7 +93,6 @@ describe('trace export over OTLP/HTTP (integration)', () => {
         timeoutMillis: 500,
       }),
       simpleProcessor: true,
-      patchLoadedHttp: true,
     });
     app = await createTelemetryHarness(config, { stream: null });
     await app.listen({ port: 0, host: '127.0.0.1' });
