@@ -1,5 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { ShutdownService } from '../health/shutdown.service';
 import { ModelPoolService } from '../inference/model-pool.service';
@@ -17,22 +16,16 @@ import {
  * `mlflow models serve -m models:/<name>/Production` would serve), on Vigil's prediction path.
  */
 @Injectable()
-export class MlflowScoringService implements OnModuleInit {
+export class MlflowScoringService {
   readonly modelName: string;
-  private predictions!: PredictionService;
 
   constructor(
     private readonly pool: ModelPoolService,
     private readonly shutdown: ShutdownService,
-    private readonly moduleRef: ModuleRef,
+    private readonly predictions: PredictionService,
     config: AppConfig,
   ) {
     this.modelName = config.DEFAULT_MODEL;
-  }
-
-  onModuleInit(): void {
-    // PredictionModule does not export its service; the one instance is looked up app-wide.
-    this.predictions = this.moduleRef.get(PredictionService, { strict: false });
   }
 
   /** `/ping`, `/health`: the served model is loaded and the process is not draining. */

@@ -1,5 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import { AppError, InvalidInputError } from '../common/errors';
 import { ShutdownService } from '../health/shutdown.service';
 import type { LoadedModel } from '../inference/loaded-model';
@@ -35,20 +34,13 @@ const NUMERIC_VERSION = /^v?([1-9]\d{0,8})$/;
  * store are the same as for `/v1`.
  */
 @Injectable()
-export class OpenInferenceService implements OnModuleInit {
-  private predictions!: PredictionService;
-
+export class OpenInferenceService {
   constructor(
     private readonly pool: ModelPoolService,
     private readonly registry: RegistryService,
     private readonly shutdown: ShutdownService,
-    private readonly moduleRef: ModuleRef,
+    private readonly predictions: PredictionService,
   ) {}
-
-  onModuleInit(): void {
-    // PredictionModule does not export its service; the one instance is looked up app-wide.
-    this.predictions = this.moduleRef.get(PredictionService, { strict: false });
-  }
 
   serverMetadata(): ServerMetadataResponse {
     return { name: 'vigil', version: serviceVersion(), extensions: [] };
