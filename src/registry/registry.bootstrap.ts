@@ -8,7 +8,6 @@ import { AppLogger } from '../telemetry/logger';
 import { RegistryService } from './registry.service';
 import { RegistryStore } from './registry.store';
 import { TrackingService } from './tracking.service';
-import { flattenMetrics } from './domain/metrics';
 
 export const BOOTSTRAP_ACTOR = 'bootstrap';
 
@@ -63,7 +62,7 @@ export class RegistryBootstrap implements OnModuleInit {
           const metrics = files.has('metrics.json')
             ? ((await readJson(join(folder, 'metrics.json'))) as Record<string, unknown>)
             : {};
-          const runId = await this.recordRun(entry.name, folder, files, signature, metrics);
+          const runId = await this.tracking.recordRunFromFolder(entry.name, folder, { source: 'bootstrap' });
           await this.registry.registerVersion(
             {
               name: entry.name,
@@ -97,52 +96,4 @@ export class RegistryBootstrap implements OnModuleInit {
     });
     return result.acquired ? result.value : [];
   }
-
-  /** The committed training as a finished run (history.json → per-step metrics), for lineage. */
-  private async recordRun(
-    name: string,
-    folder: string,
-    files: Set<string>,
-    signature: ModelSignature,
-    metrics: Record<string, unknown>,
-  ): Promise<string> {
-    const runId = await this.tracking.createRun(name, signature.hyperParameters ?? {}, {
-      source: 'bootstrap',
-      folder,
-    });
-    if (files.has('history.json')) {
-      const history = await readJson(join(folder, 'history.json'));
-      for (const [key, points] of Object.entries(historyByMetric(history)))
-        await this.tracking.logMetricHistory(runId, key, points);
-    }
-    await this.tracking.finishRun(
-      runId,
-      'FINISHED',
-      flattenMetrics(metrics).metrics,
-      RUN_ARTIFACTS.filter((file) => files.has(file)).map((file) => ({
-        name: file,
-        path: join(folder, file),
-      })),
-    );
-    return runId;
-  }
-}
-
-const RUN_ARTIFACTS = ['model.onnx', 'signature.json', 'metrics.json', 'reference.json', 'history.json'];
-
-/** `[{ step: 1, trainLoss: 0.54, validationLoss: 0.51 }, …]` → `{ train_loss: [{ step: 1, value: 0.54 }], … }`. */
-export function historyByMetric(history: unknown): Record<string, { step: number; value: number }[]> {
-  const byMetric: Record<string, { step: number; value: number }[]> = {};
-  if (!Array.isArray(history)) return byMetric;
-  for (const record of history as unknown[]) {
-    if (typeof record !== 'object' || record === null) continue;
-    const step = (record as { step?: unknown }).step;
-    if (typeof step !== 'number') continue;
-    for (const [key, value] of Object.entries(record)) {
-      if (key === 'step' || typeof value !== 'number') continue;
-      const metric = key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-      (byMetric[metric] ??= []).push({ step, value });
-    }
-  }
-  return byMetric;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +125,47 @@ class LocalRegistryClient implements RegistryClient {
   }
   async close(): Promise<void> {
     await this.context.close();
+  }
+}
+
+/**
+ * `vigil train --track`: records a finished training folder as a run in the local store (params, metric
+ * history, artifacts, git commit) and, with `register`, registers it as a new version from that run.
+ */
+export async function trackTrainingRun(
+  folder: string,
+  options: { experiment: string; register?: Stage; reason?: string },
+  config: AppConfig = loadConfig(),
+): Promise<{ runId: string; version?: ModelVersion }> {
+  const context = await NestFactory.createApplicationContext(RegistryCliModule.forRoot(config), {
+    logger: ['error'],
+  });
+  try {
+    const tags: Record<string, string> = { source: 'vigil train' };
+    const commit = gitCommit();
+    if (commit) tags['git.commit'] = commit;
+    const runId = await context.get(TrackingService).recordRunFromFolder(options.experiment, folder, tags);
+    const version = options.register
+      ? await context.get(RegistryService).registerVersionFromRun(runId, {
+          stage: options.register,
+          reason: options.reason,
+          actor: `cli:${userInfo().username}`,
+        })
+      : undefined;
+    return { runId, version };
+  } finally {
+    await context.close();
+  }
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return undefined;
   }
 }
 

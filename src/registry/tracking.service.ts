@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors';
 import { ArtifactStore } from './artifact.store';
 import type { ParamValue } from './domain/model-version';
-import { sortRunsByMetric } from './domain/metrics';
+import { flattenMetrics, sortRunsByMetric } from './domain/metrics';
 import { RUN_STATUSES, type Run, type RunArtifact, type RunStatus, type RunWithHistory } from './domain/run';
 import { TrackingStore } from './tracking.store';
 
@@ -98,6 +99,37 @@ export class TrackingService {
     return this.getRun(runId);
   }
 
+  /**
+   * A finished training, read from its artifacts folder (model.onnx, signature.json, metrics.json,
+   * reference.json, history.json), as a FINISHED run with per-step metric history: what `vigil train
+   * --track` and the registry bootstrap record.
+   */
+  async recordRunFromFolder(
+    experiment: string,
+    folder: string,
+    tags: Record<string, string> = {},
+  ): Promise<string> {
+    const files = new Set(await readdir(folder));
+    const readJson = async (file: string): Promise<unknown> =>
+      files.has(file) ? (JSON.parse(await readFile(join(folder, file), 'utf8')) as unknown) : undefined;
+    const signature = (await readJson('signature.json')) as
+      { hyperParameters?: Record<string, ParamValue> } | undefined;
+    const metrics = ((await readJson('metrics.json')) ?? {}) as Record<string, unknown>;
+    const runId = await this.createRun(experiment, signature?.hyperParameters ?? {}, { folder, ...tags });
+    for (const [key, points] of Object.entries(historyByMetric(await readJson('history.json'))))
+      await this.logMetricHistory(runId, key, points);
+    await this.finishRun(
+      runId,
+      'FINISHED',
+      flattenMetrics(metrics).metrics,
+      RUN_ARTIFACTS.filter((file) => files.has(file)).map((file) => ({
+        name: file,
+        path: join(folder, file),
+      })),
+    );
+    return runId;
+  }
+
   async getRun(runId: string): Promise<Run> {
     const run = await this.store.getRun(runId);
     if (!run) throw new RunNotFoundError(runId);
@@ -137,4 +169,23 @@ export class TrackingService {
   async artifactInUse(sha256: string): Promise<boolean> {
     return this.store.artifactInUse(sha256);
   }
+}
+
+const RUN_ARTIFACTS = ['model.onnx', 'signature.json', 'metrics.json', 'reference.json', 'history.json'];
+
+/** `[{ step: 1, trainLoss: 0.54, validationLoss: 0.51 }, …]` → `{ train_loss: [{ step: 1, value: 0.54 }], … }`. */
+export function historyByMetric(history: unknown): Record<string, { step: number; value: number }[]> {
+  const byMetric: Record<string, { step: number; value: number }[]> = {};
+  if (!Array.isArray(history)) return byMetric;
+  for (const record of history as unknown[]) {
+    if (typeof record !== 'object' || record === null) continue;
+    const step = (record as { step?: unknown }).step;
+    if (typeof step !== 'number') continue;
+    for (const [key, value] of Object.entries(record)) {
+      if (key === 'step' || typeof value !== 'number') continue;
+      const metric = key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+      (byMetric[metric] ??= []).push({ step, value });
+    }
+  }
+  return byMetric;
 }

@@ -1,5 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isAppError } from '../common/errors';
+import { STAGES, type Stage } from '../registry/domain/model-version';
+import { trackTrainingRun } from '../registry/registry.command';
 import { BUILT_IN_DATASETS, loadDatasetSource } from './datasets/dataset.loader';
 import { DataQualityError, checkDataQuality, formatQualityReport } from './domain/data-quality';
 import { type StepRecord } from './domain/logistic-regression';
@@ -84,6 +86,9 @@ interface TrainFlags {
   param?: Record<string, string>;
   json?: boolean;
   progress: boolean;
+  track?: boolean;
+  experiment?: string;
+  register?: string;
 }
 
 interface ValidateFlags {
@@ -113,6 +118,14 @@ export function registerTrainingCommands(program: Command): void {
     .option('-p, --param <key=value>', 'a hyper-parameter override (repeatable)', collectParam)
     .option('--json', 'print a JSON summary on stdout (errors too)')
     .option('--no-progress', 'no progress output on stderr')
+    .option('--track', 'record the training as a run in the registry (DATA_DIR / DATABASE_URL)')
+    .option('--experiment <name>', 'experiment of the tracked run (default: the data set name)')
+    .addOption(
+      new Option(
+        '--register <stage>',
+        'with --track: register the run as a new version in this stage',
+      ).choices(STAGES.filter((stage) => stage !== 'Archived')),
+    )
     .addHelpText(
       'after',
       `
@@ -126,7 +139,8 @@ Exit status: 0 on success; 1 when the data-quality gate or a metric gate of the 
 Examples:
   vigil train --dataset iris --algorithm logreg --out models/iris
   vigil train --dataset credit --algorithm gbdt --param rounds=500 --param learningRate=0.05
-  vigil train --dataset ./loans.spec.json --csv ./loans.csv --algorithm gbdt --json`,
+  vigil train --dataset ./loans.spec.json --csv ./loans.csv --algorithm gbdt --json
+  vigil train --dataset credit --algorithm gbdt --out /tmp/credit-v2 --track --register Staging`,
     )
     .action(async (flags: TrainFlags) => {
       const progress = new ProgressBar(process.stderr, flags.progress);
@@ -143,6 +157,14 @@ Examples:
         progress.end();
         const outDir = flags.out ?? `models/${result.spec.name}`;
         const files = writeArtifacts(result, outDir);
+        const tracked =
+          flags.track || flags.register
+            ? await trackTrainingRun(outDir, {
+                experiment: flags.experiment ?? result.spec.name,
+                register: flags.register as Stage | undefined,
+                reason: 'vigil train --register',
+              })
+            : undefined;
         const warnings = result.quality.findings.filter((f) => f.severity === 'warning');
         if (flags.json) {
           console.log(
@@ -159,6 +181,8 @@ Examples:
                 bestIteration: result.metrics.bestIteration,
                 trainingSeconds: result.trainingSeconds,
                 qualityWarnings: warnings.map((w) => w.message),
+                runId: tracked?.runId,
+                registeredVersion: tracked?.version?.version,
               },
               null,
               2,
@@ -180,6 +204,11 @@ Examples:
           `fitted in ${result.trainingSeconds.toFixed(2)} s (${result.metrics.bestIteration}/${result.metrics.iterations} iterations kept); wrote ${outDir}/`,
         );
         for (const [file, digest] of Object.entries(files)) console.log(`  ${file}  sha256 ${digest}`);
+        if (tracked) console.log(`recorded run ${tracked.runId}`);
+        if (tracked?.version)
+          console.log(
+            `registered ${tracked.version.name} version ${tracked.version.version} (${tracked.version.stage})`,
+          );
       } catch (error) {
         progress.end();
         if (error instanceof DataQualityError && !flags.json)

@@ -192,3 +192,55 @@ describe('vigil train', () => {
     }
   });
 });
+
+describe('vigil train --track', () => {
+  let workDir: string;
+  const saved: Record<string, string | undefined> = {};
+  beforeAll(() => {
+    workDir = mkdtempSync(join(tmpdir(), 'vigil-track-'));
+    for (const key of ['DATA_DIR', 'BOOTSTRAP_MODELS', 'DATABASE_URL']) saved[key] = process.env[key];
+    process.env.DATA_DIR = join(workDir, 'data');
+    process.env.BOOTSTRAP_MODELS = 'false';
+    delete process.env.DATABASE_URL;
+  });
+  afterAll(() => {
+    for (const [key, value] of Object.entries(saved))
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('records the training as a finished run with its loss history, and registers it from the run', async () => {
+    const out = join(workDir, 'iris');
+    const run = await runCli([
+      'train',
+      '-d',
+      'iris',
+      '-a',
+      'logreg',
+      '-o',
+      out,
+      '--track',
+      '--register',
+      'Staging',
+      '--json',
+      '--no-progress',
+    ]);
+    expect(run.error).toBeUndefined();
+    const summary = JSON.parse(run.stdout);
+    expect(summary.runId).toEqual(expect.any(String));
+    expect(summary.registeredVersion).toBe(1);
+
+    const shown = await runCli(['runs', 'show', summary.runId, '--json']);
+    expect(shown.error).toBeUndefined();
+    const tracked = JSON.parse(shown.stdout);
+    expect(tracked).toMatchObject({ runId: summary.runId, experiment: 'iris', status: 'FINISHED' });
+    expect(tracked.metrics.macro_f1).toBeCloseTo(summary.test.macro_f1, 10);
+    expect(tracked.history.train_loss.length).toBeGreaterThan(1);
+
+    const model = JSON.parse((await runCli(['models', 'show', 'iris', '--json'])).stdout);
+    expect(model.versions).toEqual([
+      expect.objectContaining({ version: 1, stage: 'Staging', runId: summary.runId }),
+    ]);
+  });
+});
