@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   CONFLICT: 409,
   PROMOTION_REFUSED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  /** A trained model missed the minimum test metric of its dataset spec. */
+  QUALITY_GATE_FAILED: 422,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500,

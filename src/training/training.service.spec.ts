@@ -71,12 +71,12 @@ describe('trainModel (iris, fast)', () => {
     );
   });
 
-  it('fails the metric gate of the spec with PROMOTION_REFUSED', async () => {
+  it('fails the metric gate of the spec with QUALITY_GATE_FAILED', async () => {
     // One optimizer step cannot reach macro F1 0.9 on iris.
     await expect(
       trainModel({ dataset: 'iris', algorithm: 'logreg', hyperParameters: { maxIterations: 1, l2: 100 } }),
     ).rejects.toMatchObject({
-      code: 'PROMOTION_REFUSED',
+      code: 'QUALITY_GATE_FAILED',
       message: expect.stringContaining('test macro_f1 = '),
     });
   });

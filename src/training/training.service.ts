@@ -380,7 +380,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainingResult>
     .filter(({ minimum, value }) => value === null || value < minimum);
   if (failures.length > 0) {
     throw new AppError(
-      'PROMOTION_REFUSED',
+      'QUALITY_GATE_FAILED',
       `Metric gate failed for "${spec.name}" (${options.algorithm}): ${failures
         .map(
           ({ metric, minimum, value }) =>

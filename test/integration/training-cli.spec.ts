@@ -159,7 +159,7 @@ describe('vigil train', () => {
       '--no-progress',
     ]);
     expect(run.exitCode).toBe(1);
-    expect((run.error as { code: string }).code).toBe('PROMOTION_REFUSED');
+    expect((run.error as { code: string }).code).toBe('QUALITY_GATE_FAILED');
     expect(JSON.parse(run.stdout).error.message).toMatch(
       /Metric gate failed for "applicants" \(logreg\): test roc_auc = 0\.\d{4} < 0\.999/,
     );
