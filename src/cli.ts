@@ -21,6 +21,8 @@ export function buildCli(): Command {
 }
 
 if (require.main === module) {
+  // Tables and --json output go to stdout; the service's JSON log lines must not mix with them.
+  process.env.LOG_STREAM ??= 'stderr';
   buildCli()
     .parseAsync(process.argv)
     .catch((error: unknown) => {

@@ -79,6 +79,8 @@ export class EnvSchema {
 
   // --- Telemetry ------------------------------------------------------------------------------------
   @IsIn(['error', 'warn', 'info', 'debug']) LOG_LEVEL = 'info';
+  /** Where JSON log lines go; the CLI defaults to stderr so that its own output stays parseable. */
+  @IsIn(['stdout', 'stderr']) LOG_STREAM = 'stdout';
   @Transform(toBoolean) @IsBoolean() ACCESS_LOG = true;
   @Transform(toBoolean) @IsBoolean() PREDICTION_LOG = true;
   @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) ELASTICSEARCH_URL?: string;

@@ -18,7 +18,8 @@ export type LogPipelineSettings = Pick<
   | 'LOG_BUFFER_MAX'
   | 'LOG_BULK_SIZE'
   | 'LOG_FLUSH_INTERVAL_MS'
->;
+> &
+  Partial<Pick<AppConfig, 'LOG_STREAM'>>;
 
 export interface LogPipelineOptions {
   /** Where lines go besides Elasticsearch; `process.stdout` by default, `null` for none. */
@@ -71,7 +72,12 @@ export class LogPipeline implements OnApplicationShutdown {
     };
     this.formatter = new EcsFormatter(this.service);
     this.threshold = LOG_LEVEL_SEVERITY[settings.LOG_LEVEL as LogLevel] ?? LOG_LEVEL_SEVERITY.info;
-    const stream = options?.stream === undefined ? process.stdout : options.stream;
+    const stream =
+      options?.stream !== undefined
+        ? options.stream
+        : settings.LOG_STREAM === 'stderr'
+          ? process.stderr
+          : process.stdout;
     if (stream !== null) {
       this.stdout = new StdoutLogSink(stream, {
         maxLines: settings.LOG_BUFFER_MAX,
