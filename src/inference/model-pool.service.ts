@@ -310,8 +310,10 @@ export class ModelPoolService
     this.production.set(version.name, loaded);
     this.failures.delete(version.name);
     this.setInfo(loaded, 'Production');
+    // Both series exist from the first load, so that increase() and rate() see their first increment.
+    this.metrics.modelLoadFailures.labels(version.name).inc(0);
+    this.metrics.modelSwaps.labels(version.name).inc(current ? 1 : 0);
     if (current) {
-      this.metrics.modelSwaps.labels(version.name).inc();
       void this.retire(current);
     }
     this.logger.info(

@@ -101,7 +101,13 @@ describe('hot swap (e2e)', () => {
     expect(pool.getProduction('iris')!.version).toBe(2);
     expect(before.isRetired).toBe(true);
     const swaps = await app.get(Metrics).modelSwaps.get();
-    expect(swaps.values).toEqual([expect.objectContaining({ labels: { model: 'iris' }, value: 1 })]);
+    // Every served model has the series from its first load (credit at 0), so rate() sees the first swap.
+    expect(swaps.values).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ labels: { model: 'iris' }, value: 1 }),
+        expect.objectContaining({ labels: { model: 'credit' }, value: 0 }),
+      ]),
+    );
   });
 
   it('keeps the old version serving when the new one fails to load, and reports it in readiness', async () => {
@@ -134,7 +140,12 @@ describe('hot swap (e2e)', () => {
       ]),
     });
     const failures = await app.get(Metrics).modelLoadFailures.get();
-    expect(failures.values).toEqual([expect.objectContaining({ labels: { model: 'iris' }, value: 1 })]);
+    expect(failures.values).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ labels: { model: 'iris' }, value: 1 }),
+        expect.objectContaining({ labels: { model: 'credit' }, value: 0 }),
+      ]),
+    );
   });
 
   it('follows a promotion made by another replica (polling the shared registry)', async () => {

@@ -46,7 +46,6 @@ const EXPECTED_PENDING_ALERTS = [
   'VigilModelDriftDetected{model=iris,severity=warning} pending',
   'VigilLiveQualityBelowThreshold{model=iris,severity=warning} pending',
 ];
-const BORN_ON_FIRST_FAILURE = new Set(['vigil_model_load_failures_total']);
 
 // --- Processes ----------------------------------------------------------------------------------------
 
@@ -564,7 +563,7 @@ async function inspect(
     ...panelQueries().flatMap((query) => metricNamesIn(substituteVariables(query.expr, RATE_INTERVAL))),
   ]);
   const missingFromMetricsEndpoint = [...used]
-    .filter((name) => exported.has(name) && !present.has(name) && !BORN_ON_FIRST_FAILURE.has(name))
+    .filter((name) => exported.has(name) && !present.has(name))
     .sort();
 
   const alertsResult = await client.instant('ALERTS');
