@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from '../telemetry/logger';
 import { AppError, type ErrorCode } from './errors';
+import { traceLogFields } from './request-context';
 
 /** The one error envelope every endpoint answers with. */
 export interface ErrorBody {
@@ -130,6 +131,7 @@ export class HttpErrorFilter implements ExceptionFilter {
         'error.message': error instanceof Error ? error.message : String(error),
         'error.stack_trace': error instanceof Error ? error.stack : undefined,
         'http.request.id': body.requestId,
+        ...traceLogFields(request),
       });
     }
     if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common'
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors';
+import { traceContextOf } from '../common/request-context';
 import { ScoringRequestError } from './domain/mlflow-scoring';
 import { type MlflowErrorBody, mlflowError, unsupportedContentTypeMessage } from './domain/protocol-errors';
 import { MlflowScoringService } from './mlflow-scoring.service';
@@ -45,7 +46,12 @@ export class MlflowScoringController {
       if (mediaType !== 'application/json' && mediaType !== 'text/csv') {
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', unsupportedContentTypeMessage(contentType));
       }
-      return await this.service.invocations(body, mediaType === 'text/csv', request.id);
+      return await this.service.invocations(
+        body,
+        mediaType === 'text/csv',
+        request.id,
+        traceContextOf(request),
+      );
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       void reply.status(error.status);

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { ShutdownService } from '../health/shutdown.service';
@@ -38,7 +39,12 @@ export class MlflowScoringService {
   }
 
   /** `body` is the parsed JSON, or the raw text when `csv`. */
-  async invocations(body: unknown, csv: boolean, requestId: string): Promise<{ predictions: unknown[] }> {
+  async invocations(
+    body: unknown,
+    csv: boolean,
+    requestId: string,
+    traceContext?: Context,
+  ): Promise<{ predictions: unknown[] }> {
     const name = this.modelName;
     const model = this.pool.getProduction(name) ?? (await this.pool.explainMiss(name));
     let request: ScoringRequest;
@@ -50,7 +56,7 @@ export class MlflowScoringService {
       model.metrics.invalidInputs.inc();
       throw error;
     }
-    const answer = await this.predictions.predict(name, { instances: request.rows }, requestId);
+    const answer = await this.predictions.predict(name, { instances: request.rows }, requestId, traceContext);
     const classes = Object.keys(answer.predictions[0]?.probabilities ?? {});
     return scoringResponse(request.output, classes, answer.predictions);
   }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors';
+import { traceContextOf } from '../common/request-context';
 import type { InferResponse, ModelMetadataResponse } from './domain/open-inference';
 import { type OpenInferenceErrorBody, openInferenceError } from './domain/protocol-errors';
 import { type Readiness, OpenInferenceService, type ServerMetadataResponse } from './open-inference.service';
@@ -93,7 +94,9 @@ export class OpenInferenceController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<InferResponse | OpenInferenceErrorBody> {
-    return answer(reply, () => this.service.infer(name, undefined, body, request.id));
+    return answer(reply, () =>
+      this.service.infer(name, undefined, body, request.id, traceContextOf(request)),
+    );
   }
 
   @Post('models/:name/versions/:version/infer')
@@ -107,7 +110,7 @@ export class OpenInferenceController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<InferResponse | OpenInferenceErrorBody> {
-    return answer(reply, () => this.service.infer(name, version, body, request.id));
+    return answer(reply, () => this.service.infer(name, version, body, request.id, traceContextOf(request)));
   }
 }
 

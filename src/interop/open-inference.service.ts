@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { Injectable } from '@nestjs/common';
 import { AppError, InvalidInputError } from '../common/errors';
 import { ShutdownService } from '../health/shutdown.service';
@@ -92,6 +93,7 @@ export class OpenInferenceService {
     version: string | undefined,
     body: unknown,
     requestId: string,
+    traceContext?: Context,
   ): Promise<InferResponse> {
     const model =
       version === undefined
@@ -106,12 +108,13 @@ export class OpenInferenceService {
     }
     const answer =
       version === undefined
-        ? await this.predictions.predict(name, { instances: request.instances }, requestId)
+        ? await this.predictions.predict(name, { instances: request.instances }, requestId, traceContext)
         : await this.predictions.predictVersion(
             name,
             String(model.version),
             { instances: request.instances },
             requestId,
+            traceContext,
           );
     // The version that answered (after a hot swap, maybe not `model`): its classes order the columns.
     const classes = Object.keys(answer.predictions[0]?.probabilities ?? {});

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { traceContextOf } from '../common/request-context';
 import { AppConfig } from '../config/config';
 import { type PredictResponse, PredictionService } from './prediction.service';
 
@@ -28,7 +29,7 @@ export class PredictionController {
     @Body() body: unknown,
     @Req() request: FastifyRequest,
   ): Promise<PredictResponse> {
-    return this.predictions.predict(name, body, request.id);
+    return this.predictions.predict(name, body, request.id, traceContextOf(request));
   }
 
   @Post('v1/models/:name/versions/:version/predict')
@@ -39,12 +40,12 @@ export class PredictionController {
     @Body() body: unknown,
     @Req() request: FastifyRequest,
   ): Promise<PredictResponse> {
-    return this.predictions.predictVersion(name, version, body, request.id);
+    return this.predictions.predictVersion(name, version, body, request.id, traceContextOf(request));
   }
 
   @Post('predict')
   @HttpCode(200)
   predictDefault(@Body() body: unknown, @Req() request: FastifyRequest): Promise<PredictResponse> {
-    return this.predictions.predictDefault(this.defaultModel, body, request.id);
+    return this.predictions.predictDefault(this.defaultModel, body, request.id, traceContextOf(request));
   }
 }

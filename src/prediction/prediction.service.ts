@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
-import { type Context, context, type Span, trace, type Tracer } from '@opentelemetry/api';
+import { type Context, type Span, trace, type Tracer } from '@opentelemetry/api';
 import { AppError, InvalidInputError } from '../common/errors';
 import { AppConfig } from '../config/config';
 import { ShutdownService } from '../health/shutdown.service';
@@ -48,10 +48,18 @@ export class PredictionService {
     this.maxInstances = config.MAX_INSTANCES_PER_REQUEST;
   }
 
-  /** `POST /v1/models/{name}/predict`: the Production version. */
-  async predict(name: string, body: unknown, requestId: string): Promise<PredictResponse> {
+  /**
+   * `POST /v1/models/{name}/predict`: the Production version. `traceContext` is the request's trace
+   * (`traceContextOf(request)`): parent of the `predict.*` spans, `trace.id` of the prediction events.
+   */
+  async predict(
+    name: string,
+    body: unknown,
+    requestId: string,
+    traceContext?: Context,
+  ): Promise<PredictResponse> {
     const model = this.pool.getProduction(name) ?? (await this.pool.explainMiss(name));
-    return this.execute(model, body, false, requestId);
+    return this.execute(model, body, false, requestId, traceContext);
   }
 
   /** `POST /v1/models/{name}/versions/{v}/predict`: any version, loaded on demand. */
@@ -60,19 +68,25 @@ export class PredictionService {
     version: string,
     body: unknown,
     requestId: string,
+    traceContext?: Context,
   ): Promise<PredictResponse> {
     if (!/^[1-9]\d{0,8}$/.test(version)) {
       throw new InvalidInputError([{ field: 'version', problem: 'must be a positive integer' }]);
     }
     const model = await this.pool.getVersion(name, Number(version));
-    return this.execute(model, body, false, requestId);
+    return this.execute(model, body, false, requestId, traceContext);
   }
 
   /** `POST /predict`: the default model, with one flat instance (or an `instances` envelope). */
-  async predictDefault(name: string, body: unknown, requestId: string): Promise<PredictResponse> {
+  async predictDefault(
+    name: string,
+    body: unknown,
+    requestId: string,
+    traceContext?: Context,
+  ): Promise<PredictResponse> {
     const model = this.pool.getProduction(name) ?? (await this.pool.explainMiss(name));
     const flat = typeof body === 'object' && body !== null && !Array.isArray(body) && !('instances' in body);
-    return this.execute(model, body, flat, requestId);
+    return this.execute(model, body, flat, requestId, traceContext);
   }
 
   private execute(
@@ -80,14 +94,16 @@ export class PredictionService {
     body: unknown,
     flat: boolean,
     requestId: string,
+    traceContext: Context | undefined,
   ): Promise<PredictResponse> {
     if (this.shutdown.draining)
       throw new AppError('SHUTTING_DOWN', 'The service is shutting down', undefined, 1);
     const rows = flat ? [body] : readInstances(body, this.maxInstances);
     const startedAt = performance.now();
-    // Child spans only when the HTTP span is sampled: unsampled requests pay nothing for tracing.
-    const parent = trace.getActiveSpan();
-    const traced = parent?.isRecording() === true ? context.active() : undefined;
+    // The request's server span comes explicitly (no AsyncLocalStorage: see common/request-context.ts).
+    // Child spans only when it is sampled: unsampled requests pay nothing for tracing.
+    const parent = traceContext === undefined ? undefined : trace.getSpan(traceContext);
+    const traced = parent?.isRecording() === true ? traceContext : undefined;
     model.acquire();
     this.shutdown.enter();
     let submitted: Promise<BatchRun<InferenceOutput>>;

@@ -1,6 +1,5 @@
 import {
   type Context,
-  context,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -26,7 +25,10 @@ declare module 'fastify' {
     vigilSpanId: string;
     /** Counted in the active-requests gauge and not yet released. */
     vigilActive: boolean;
-    /** The server span (recording or not) until it ends, and the context that makes it active. */
+    /**
+     * The server span (recording or not) until it ends, and the context holding it: passed explicitly
+     * to the handler's work (no AsyncLocalStorage, see `src/common/request-context.ts`).
+     */
     vigilSpan: Span | null;
     vigilContext: Context | null;
   }
@@ -99,7 +101,8 @@ class HttpMetricChildren {
 /**
  * HTTP telemetry as plain Fastify hooks (a Nest interceptor halves throughput; these cost a few µs):
  * request duration and active requests; the OpenTelemetry server span of the request (W3C
- * `traceparent` in, `x-trace-id` and `traceresponse` out, made the active context for the handler);
+ * `traceparent` in, `x-trace-id` and `traceresponse` out, its context kept on the request for the
+ * handler: `traceContextOf(request)`);
  * and one ECS access-log line per request. Call once on the app's Fastify instance, before `app.init()`.
  *
  * The server span is ours rather than `@opentelemetry/instrumentation-http`'s: that instrumentation
@@ -169,19 +172,6 @@ export function installHttpTelemetry(fastify: FastifyInstance, options: HttpTele
       done();
     },
   );
-
-  if (tracer !== undefined) {
-    // The handler (and everything it awaits) runs inside the request's context: spans it starts are
-    // children of the server span, and AppLogger lines carry its trace id. preHandler is the last hook
-    // before the handler, after the body has been read (body events run outside any request context).
-    fastify.addHook(
-      'preHandler',
-      (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-        if (request.vigilContext === null) done();
-        else context.with(request.vigilContext, done);
-      },
-    );
-  }
 
   // A client that goes away before the answer: no onResponse follows, release the gauge and the span.
   fastify.addHook('onRequestAbort', (request: FastifyRequest, done: HookHandlerDoneFunction) => {

@@ -119,8 +119,8 @@ const DISABLED: TracingHandle = {
 let active: TracingHandle | undefined;
 
 /**
- * Starts the OpenTelemetry tracer: AsyncLocalStorage context, W3C trace context and baggage
- * propagation, our sampler, OTLP/HTTP export in batches. Call before the app is created (`main.ts`
+ * Starts the OpenTelemetry tracer: W3C trace context and baggage propagation (no context manager:
+ * contexts are passed explicitly), our sampler, OTLP/HTTP export in batches. Call before the app is created (`main.ts`
  * imports `instrument.ts` first). HTTP server spans come from the Fastify hooks in
  * `http-telemetry.ts`, not from an `http` monkey-patch. Idempotent: a second call returns the
  * running handle.
@@ -159,7 +159,11 @@ export function startTracing(settings: TracingSettings, options: TracingOptions 
     sampler: createSampler(settings.OTEL_TRACES_SAMPLER, settings.OTEL_TRACES_SAMPLER_ARG),
     spanProcessors,
   });
-  provider.register(); // AsyncLocalStorage context, W3C traceparent + baggage propagation
+  // W3C traceparent + baggage propagation, and NO context manager: on Node 20 an active
+  // AsyncLocalStorage doubles the cost of every promise of every request (sampled or not, once one
+  // request entered it). The request's trace context travels explicitly instead: the Fastify hooks keep
+  // it on the request, the prediction path receives it (`src/common/request-context.ts`).
+  provider.register({ contextManager: null });
 
   const handle: TracingHandle = {
     enabled: true,

@@ -12,12 +12,15 @@ import {
   Module,
   Param,
   Post,
+  Req,
   type DynamicModule,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { trace } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../src/common/errors';
+import { traceContextOf, traceLogFields } from '../../src/common/request-context';
 import { HttpErrorFilter } from '../../src/common/http-error.filter';
 import { type AppConfig } from '../../src/config/config';
 import { ConfigModule } from '../../src/config/config.module';
@@ -35,19 +38,24 @@ import { TelemetryModule } from '../../src/telemetry/telemetry.module';
 class FakePredictionService {
   constructor(private readonly events: PredictionEvents) {}
 
-  async predict(model: string, inputs: Record<string, number | string>): Promise<{ label: string }> {
+  /** Like `PredictionService`: the request's trace context comes explicitly (no context manager). */
+  async predict(
+    model: string,
+    inputs: Record<string, number | string>,
+    traceContext: Context | undefined,
+  ): Promise<{ label: string }> {
     const tracer = trace.getTracer('vigil');
+    const parent = traceContext ?? ROOT_CONTEXT;
     const started = performance.now();
-    tracer.startActiveSpan('predict.validate', (span) => span.end());
-    await tracer.startActiveSpan('predict.queue', async (span) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      span.end();
-    });
-    tracer.startActiveSpan('predict.inference', (span) => {
-      span.setAttributes({ 'model.name': model, 'model.version': 1, 'inference.batch_size': 1 });
-      span.end();
-    });
-    const traceId = trace.getActiveSpan()?.spanContext().traceId;
+    tracer.startSpan('predict.validate', {}, parent).end();
+    const queue = tracer.startSpan('predict.queue', {}, parent);
+    await new Promise((resolve) => setImmediate(resolve));
+    queue.end();
+    const inference = tracer.startSpan('predict.inference', {}, parent);
+    inference.setAttributes({ 'model.name': model, 'model.version': 1, 'inference.batch_size': 1 });
+    inference.end();
+    const traceId =
+      traceContext === undefined ? undefined : trace.getSpan(traceContext)?.spanContext().traceId;
     this.events.emit([
       {
         predictionId: randomUUID(),
@@ -86,8 +94,12 @@ class FakeController {
   }
 
   @Get('boom')
-  boom(): never {
-    this.logger.info('about to fail', { authorization: 'Bearer abc.def', 'model.name': 'credit' });
+  boom(@Req() request: FastifyRequest): never {
+    this.logger.info('about to fail', {
+      authorization: 'Bearer abc.def',
+      'model.name': 'credit',
+      ...traceLogFields(request),
+    });
     throw new AppError('MODEL_NOT_FOUND', 'No such model');
   }
 
@@ -95,8 +107,9 @@ class FakeController {
   predict(
     @Param('model') model: string,
     @Body() body: Record<string, number | string>,
+    @Req() request: FastifyRequest,
   ): Promise<{ label: string }> {
-    return this.service.predict(model, body);
+    return this.service.predict(model, body, traceContextOf(request));
   }
 }
 
