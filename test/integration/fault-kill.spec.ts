@@ -99,7 +99,7 @@ describe('kill -9 during registration and promotion (node dist/main.js, SQLite s
 
   /** Starts a server on the store, sends one admin request, kills it -9 `delayMs` after sending. */
   async function killDuring(request: (base: string) => Promise<Response>, delayMs: number): Promise<string> {
-    const server = await startServer({ DATA_DIR: dataDir, REGISTRY_POLL_INTERVAL_MS: 60_000 });
+    const server = await startServer({ DATA_DIR: dataDir, REGISTRY_POLL_INTERVAL_MS: '60000' });
     const answer = request(server.base).then(
       (response) => `answered ${response.status}`,
       () => 'killed before answering',
