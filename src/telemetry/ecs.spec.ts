@@ -1,4 +1,4 @@
-import { EcsFormatter, redactText, redactValue } from './ecs';
+import { EcsFormatter, PREDICTION_EVENT_MAX_INPUTS, redactText, redactValue } from './ecs';
 import type { PredictionRecord } from '../prediction/prediction-events';
 
 const formatter = new EcsFormatter({ name: 'vigil', version: '1.2.3', environment: 'test' });
@@ -113,6 +113,64 @@ describe('EcsFormatter', () => {
     });
     expect(line).not.toHaveProperty('trace.id');
     expect(line).not.toHaveProperty('prediction.out_of_range');
+  });
+
+  it('writes one event for a request of several instances, per-instance fields as arrays', () => {
+    const records: PredictionRecord[] = Array.from({ length: 12 }, (_, index) => ({
+      predictionId: `p-${index}`,
+      requestId: 'r-2',
+      traceId: 'a'.repeat(32),
+      timestamp: Date.UTC(2026, 0, 1),
+      model: 'credit',
+      version: 3,
+      inputs: { age: index, name: 'Bob' },
+      label: index % 2 === 0 ? 'good' : 'bad',
+      probabilities: [1 - index / 16, index / 16],
+      score: index / 16,
+      latencyMs: 2,
+      ...(index === 3 ? { outOfRange: ['age'] } : {}),
+      ...(index === 5 ? { outOfRange: ['age', 'income'] } : {}),
+    }));
+    const line = parse(formatter.predictionBatchLine(records, ({ age }) => ({ age: age! })));
+    expect(line).toMatchObject({
+      'event.action': 'prediction',
+      'event.duration': 2_000_000,
+      'model.name': 'credit',
+      'model.version': '3',
+      'prediction.count': 12,
+      'prediction.id': records.map((record) => record.predictionId),
+      'prediction.label': records.map((record) => record.label),
+      'prediction.score': records.map((record) => record.score),
+      'prediction.probabilities': records.map((record) => record.probabilities),
+      'prediction.out_of_range': ['age', 'income'],
+      'http.request.id': 'r-2',
+      'trace.id': 'a'.repeat(32),
+    });
+    expect(line['prediction.inputs']).toEqual(
+      Array.from({ length: PREDICTION_EVENT_MAX_INPUTS }, (_, index) => ({ age: index })),
+    );
+    expect(JSON.stringify(line)).not.toContain('Bob');
+  });
+
+  it('leaves prediction.score out of a multi-instance event when the model is not binary', () => {
+    const record: PredictionRecord = {
+      predictionId: 'p-0',
+      requestId: 'r-3',
+      timestamp: 0,
+      model: 'iris',
+      version: 1,
+      inputs: {},
+      label: 'setosa',
+      probabilities: [1, 0, 0],
+      latencyMs: 1,
+    };
+    const line = parse(formatter.predictionBatchLine([record, { ...record, predictionId: 'p-1' }], (x) => x));
+    expect(line).not.toHaveProperty('prediction.score');
+    expect(line).not.toHaveProperty('prediction.out_of_range');
+    expect(line['prediction.probabilities']).toEqual([
+      [1, 0, 0],
+      [1, 0, 0],
+    ]);
   });
 });
 

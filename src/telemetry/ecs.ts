@@ -3,6 +3,9 @@ import type { PredictionRecord } from '../prediction/prediction-events';
 /** ECS version our field names follow (`ecs.version` on every line). */
 export const ECS_VERSION = '8.11.0';
 
+/** Instances whose inputs a multi-instance prediction event carries (the prediction store keeps all). */
+export const PREDICTION_EVENT_MAX_INPUTS = 10;
+
 /** Flat ECS field names (`http.request.method`, `trace.id`, ...) to values. */
 export type LogFields = Record<string, unknown>;
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -154,6 +157,53 @@ export class EcsFormatter {
     if (record.outOfRange !== undefined && record.outOfRange.length > 0)
       out += `,"prediction.out_of_range":${JSON.stringify(record.outOfRange)}`;
     if (record.traceId !== undefined) out += `,"trace.id":${JSON.stringify(record.traceId)}`;
+    return out + this.suffix;
+  }
+
+  /**
+   * One prediction event for a request of several instances: the per-instance fields of
+   * `predictionLine` become arrays in instance order (`prediction.id`, `prediction.label`,
+   * `prediction.score`, `prediction.probabilities` as one array per instance), `prediction.count` is
+   * the number of instances, `prediction.out_of_range` the features flagged in any of them, and
+   * `prediction.inputs` holds the first `PREDICTION_EVENT_MAX_INPUTS` instances' inputs (the store keeps
+   * all of them). `inputsOf` applies the privacy policy. All records belong to one request.
+   */
+  predictionBatchLine(
+    records: readonly PredictionRecord[],
+    inputsOf: (inputs: Record<string, number | string>) => Record<string, number | string>,
+  ): string {
+    const first = records[0]!;
+    const count = records.length;
+    const ids = new Array<string>(count);
+    const labels = new Array<string>(count);
+    const probabilities = new Array<number[]>(count);
+    const scores: number[] = [];
+    let outOfRange: Set<string> | undefined;
+    for (let index = 0; index < count; index++) {
+      const record = records[index]!;
+      ids[index] = record.predictionId;
+      labels[index] = record.label;
+      probabilities[index] = record.probabilities;
+      if (record.score !== undefined && Number.isFinite(record.score)) scores.push(record.score);
+      if (record.outOfRange !== undefined)
+        for (const feature of record.outOfRange) (outOfRange ??= new Set()).add(feature);
+    }
+    const shown = Math.min(count, PREDICTION_EVENT_MAX_INPUTS);
+    const inputs = new Array<Record<string, number | string>>(shown);
+    for (let index = 0; index < shown; index++) inputs[index] = inputsOf(records[index]!.inputs);
+    let out =
+      `{"@timestamp":"${new Date(first.timestamp).toISOString()}","log.level":"info"` +
+      `,"message":"prediction","log.logger":"vigil.prediction","event.kind":"event","event.action":"prediction"` +
+      `,"event.duration":${Math.round(first.latencyMs * 1e6)}` +
+      `,"model.name":${JSON.stringify(first.model)},"model.version":"${first.version}"` +
+      `,"prediction.count":${count},"prediction.id":${JSON.stringify(ids)}` +
+      `,"prediction.label":${JSON.stringify(labels)}` +
+      `,"prediction.probabilities":${stringify(probabilities) ?? '[]'}` +
+      `,"prediction.inputs":${stringify(inputs) ?? '[]'}` +
+      `,"http.request.id":${JSON.stringify(first.requestId)}`;
+    if (scores.length === count) out += `,"prediction.score":${JSON.stringify(scores)}`;
+    if (outOfRange !== undefined) out += `,"prediction.out_of_range":${JSON.stringify([...outOfRange])}`;
+    if (first.traceId !== undefined) out += `,"trace.id":${JSON.stringify(first.traceId)}`;
     return out + this.suffix;
   }
 }

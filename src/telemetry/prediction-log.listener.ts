@@ -7,8 +7,9 @@ import { AppLogger } from './logger';
 import { PrivacyPolicy } from './privacy';
 
 /**
- * One ECS prediction event per prediction (label, score, probabilities, latency, and the input features
- * the privacy policy lets through), written through the log pipeline off the request path.
+ * One ECS prediction event per request (label, score, probabilities, latency, and the input features
+ * the privacy policy lets through; per-instance fields as arrays when the request had several
+ * instances), written through the log pipeline off the request path.
  */
 @Injectable()
 export class PredictionLogListener implements OnApplicationBootstrap, OnModuleDestroy {
@@ -46,10 +47,18 @@ export class PredictionLogListener implements OnApplicationBootstrap, OnModuleDe
     this.unsubscribe = undefined;
   }
 
+  private readonly applyPrivacy = (
+    inputs: Record<string, number | string>,
+  ): Record<string, number | string> => this.privacy.apply(inputs);
+
   readonly onPredictions = (records: readonly PredictionRecord[]): void => {
+    // One event per request (the records of one emit), not per instance: a 100-row batch is one line.
     const formatter = this.pipeline.formatter;
-    for (const record of records) {
+    if (records.length === 1) {
+      const record = records[0]!;
       this.pipeline.write(formatter.predictionLine(record, this.privacy.apply(record.inputs)));
+    } else if (records.length > 1) {
+      this.pipeline.write(formatter.predictionBatchLine(records, this.applyPrivacy));
     }
   };
 }

@@ -112,7 +112,7 @@ describe('telemetry of the real service (e2e)', () => {
     expect(byName.get('predict.inference')?.attributes['vigil.batch.size']).toBeGreaterThanOrEqual(1);
   });
 
-  it('writes the access line and one prediction event per row, privacy applied', async () => {
+  it('writes the access line and one prediction event per request (arrays per instance), privacy applied', async () => {
     const response = await post(
       '/v1/models/credit/predict',
       { instances: [CREDIT, CREDIT] },
@@ -133,14 +133,31 @@ describe('telemetry of the real service (e2e)', () => {
       'http.response.status_code': 200,
       'trace.id': traceId,
     });
-    expect(events).toHaveLength(2);
-    for (const event of events) {
-      expect(event).toMatchObject({ 'model.name': 'credit', 'model.version': '1', 'trace.id': traceId });
-      const inputs = event['prediction.inputs'] as Record<string, unknown>;
-      expect(inputs).not.toHaveProperty('annual_income');
-      expect(inputs.age).toMatch(/^[0-9a-f]{64}$/);
-      expect(inputs.loan_amount).toBe(10150);
-      expect(typeof event['prediction.score']).toBe('number');
+    expect(events).toHaveLength(1);
+    const event = events[0]!;
+    expect(event).toMatchObject({
+      'model.name': 'credit',
+      'model.version': '1',
+      'trace.id': traceId,
+      'prediction.count': 2,
+    });
+    const ids = event['prediction.id'] as string[];
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+    expect(event['prediction.label']).toHaveLength(2);
+    const scores = event['prediction.score'] as number[];
+    expect(scores.map((score) => typeof score)).toEqual(['number', 'number']);
+    const probabilities = event['prediction.probabilities'] as number[][];
+    expect(probabilities.map((row, index) => row.length === 2 && row.includes(scores[index]!))).toEqual([
+      true,
+      true,
+    ]);
+    const inputs = event['prediction.inputs'] as Record<string, unknown>[];
+    expect(inputs).toHaveLength(2);
+    for (const input of inputs) {
+      expect(input).not.toHaveProperty('annual_income');
+      expect(input.age).toMatch(/^[0-9a-f]{64}$/);
+      expect(input.loan_amount).toBe(10150);
     }
   });
 

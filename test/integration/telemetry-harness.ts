@@ -56,22 +56,26 @@ class FakePredictionService {
     inference.end();
     const traceId =
       traceContext === undefined ? undefined : trace.getSpan(traceContext)?.spanContext().traceId;
-    this.events.emit([
-      {
+    // `{"instances": [...]}` predicts several rows in one request, like the real v1 route.
+    const instances = (inputs as { instances?: unknown }).instances;
+    const rows = Array.isArray(instances) ? (instances as Record<string, number | string>[]) : [inputs];
+    const latencyMs = performance.now() - started;
+    this.events.emit(
+      rows.map((row) => ({
         predictionId: randomUUID(),
         requestId: 'req',
         traceId,
         timestamp: Date.now(),
         model,
         version: 1,
-        inputs,
+        inputs: row,
         label: 'good',
         probabilities: [0.2, 0.8],
         score: 0.8,
-        latencyMs: performance.now() - started,
+        latencyMs,
         outOfRange: ['age'],
-      },
-    ]);
+      })),
+    );
     return { label: 'good' };
   }
 }

@@ -213,9 +213,24 @@ describe('HTTP telemetry (integration)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ sepal_length: 5.1 }),
     });
+    await fetch(`${base}/predict/credit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        instances: [
+          { age: 42, income: 1000 },
+          { age: 43, name: 'Eve' },
+        ],
+      }),
+    });
     await flushLogs();
     const lines = output.parsed();
-    expect(lines.length).toBeGreaterThanOrEqual(6);
+    expect(lines.length).toBeGreaterThanOrEqual(8);
+    // The multi-instance request wrote one event with arrays, and it fits the template too.
+    const batchEvents = lines.filter((line) => line['prediction.count'] === 2);
+    expect(batchEvents).toHaveLength(1);
+    expect(batchEvents[0]!['prediction.label']).toEqual(['good', 'good']);
+    expect(JSON.stringify(batchEvents[0])).not.toContain('Eve');
     // Fields a caller adds freely (authorization, here) are runtime fields in the template: allowed.
     const problems = lines.flatMap((line) =>
       ecsProblems(line).filter((problem) => !problem.startsWith('authorization:')),
