@@ -195,6 +195,15 @@ describe('telemetry faults at the service level (in-process)', () => {
               20_000,
               'all events shipped',
             );
+            // The shipper counts a batch as shipped once it has read Elasticsearch's answer, a moment
+            // after the fake counted it as accepted: wait for the two to agree (regression: a flaky
+            // 1001 vs 1008 under CI load when read once).
+            await until(
+              async () =>
+                metricSum(await metricsText(app), 'vigil_log_events_shipped_total') === fake.accepted,
+              20_000,
+              'shipped counter caught up',
+            );
             const text = await metricsText(app);
             // Startup events included: everything written to stdout since boot reached Elasticsearch.
             expect(fake.accepted).toBe(stdoutLines - linesAtBoot);
