@@ -40,6 +40,8 @@ function bind(params: SqlParams | undefined): Bound {
  */
 export class SqliteDatabase extends SqlDatabase {
   readonly dialect = 'sqlite' as const;
+  /** The database file (or `:memory:`), for a second connection such as the prediction writer's. */
+  readonly file: string;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly migrations: readonly Migration[];
@@ -52,6 +54,7 @@ export class SqliteDatabase extends SqlDatabase {
 
   constructor(options: SqliteDatabaseOptions) {
     super();
+    this.file = options.file;
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
     this.db = new Database(options.file);
     this.db.pragma('journal_mode = WAL');

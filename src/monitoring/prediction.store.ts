@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { SqlDatabase, type SqlExecutor, type SqlValue } from '../database/sql-database';
+import { SqliteDatabase } from '../database/sqlite.database';
 import type { PredictionRecord } from '../prediction/prediction-events';
 import type { WindowRow } from './domain/evaluation';
+import { SqlitePredictionWriter } from './sqlite-prediction.writer';
 
 /** A prediction as stored: the privacy policy has already been applied to `inputs`. */
 export type StoredPrediction = PredictionRecord;
@@ -130,8 +132,20 @@ interface WindowSqlRow {
  * Inserts are idempotent (`ON CONFLICT DO NOTHING`), so a batch retried after a lost reply is safe.
  */
 @Injectable()
-export class PredictionStore {
-  constructor(readonly database: SqlDatabase) {}
+export class PredictionStore implements OnApplicationShutdown {
+  /** SQLite files: inserts run on a worker thread (see `SqlitePredictionWriter`); null: in-process. */
+  private readonly writer: SqlitePredictionWriter | null;
+
+  constructor(readonly database: SqlDatabase) {
+    this.writer =
+      database instanceof SqliteDatabase && database.file !== ':memory:'
+        ? new SqlitePredictionWriter({ file: database.file, columns: PREDICTION_COLUMNS })
+        : null;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.writer?.close();
+  }
 
   /**
    * One transaction per call (one commit, one WAL sync on SQLite, instead of one per statement), in
@@ -142,6 +156,8 @@ export class PredictionStore {
   async insertPredictions(predictions: readonly StoredPrediction[]): Promise<void> {
     if (predictions.length === 0) return;
     const sizes = chunkSizes(predictions.length);
+    if (this.writer !== null)
+      return this.writer.insert(sizes, insertParams(predictions, 0, predictions.length));
     const write = async (executor: SqlExecutor): Promise<void> => {
       let start = 0;
       for (const size of sizes) {

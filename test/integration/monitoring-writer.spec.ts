@@ -1,0 +1,53 @@
+import type { SqliteDatabase } from '../../src/database/sqlite.database';
+import { PredictionStore } from '../../src/monitoring/prediction.store';
+import { PredictionWriterError, SqlitePredictionWriter } from '../../src/monitoring/sqlite-prediction.writer';
+import {
+  type MonitoringTestDatabase,
+  makeStoredPrediction,
+  openMonitoringDatabase,
+} from './monitoring-support';
+
+describe('SqlitePredictionWriter (prediction store inserts on a worker thread)', () => {
+  let handle: MonitoringTestDatabase;
+  let store: PredictionStore;
+
+  beforeAll(async () => {
+    handle = await openMonitoringDatabase('sqlite', 'monitoring_writer');
+    store = new PredictionStore(handle.database);
+  });
+  afterAll(async () => {
+    await store.onApplicationShutdown();
+    await handle.cleanup();
+  });
+
+  it('writes from another thread; the rows are readable on the main connection once the insert resolves', async () => {
+    const predictions = Array.from({ length: 300 }, (_, index) =>
+      makeStoredPrediction({ model: 'threaded', timestamp: 50_000 + index, score: index / 300 }),
+    );
+    await store.insertPredictions(predictions);
+    await store.insertPredictions(predictions.slice(0, 5)); // a retried batch: idempotent
+    expect(await store.countPredictions('threaded')).toBe(300);
+    const found = await store.findPredictions([predictions[299]!.predictionId]);
+    expect(found).toEqual([expect.objectContaining({ model: 'threaded', timestamp: 50_299 })]);
+  });
+
+  it('rejects with the SQLite error code, then keeps writing', async () => {
+    const writer = new SqlitePredictionWriter({
+      file: (handle.database as SqliteDatabase).file,
+      columns: ['prediction_id', 'no_such_column'],
+    });
+    const failed = writer.insert([1], ['x', 1]);
+    await expect(failed).rejects.toBeInstanceOf(PredictionWriterError);
+    await expect(failed).rejects.toMatchObject({ code: 'SQLITE_ERROR', message: /no_such_column/ });
+    await writer.close();
+
+    await store.insertPredictions([makeStoredPrediction({ model: 'after-error', timestamp: 1 })]);
+    expect(await store.countPredictions('after-error')).toBe(1);
+  });
+
+  it('starts a new worker after close', async () => {
+    await store.onApplicationShutdown();
+    await store.insertPredictions([makeStoredPrediction({ model: 'reopened', timestamp: 2 })]);
+    expect(await store.countPredictions('reopened')).toBe(1);
+  });
+});
