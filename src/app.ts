@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/config';
-import { clientErrorHandler, frameworkErrors } from './common/http-hardening';
+import { clientErrorHandler, frameworkErrors, parseQueryString } from './common/http-hardening';
 import { installRateLimits } from './common/rate-limit';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { installDrainGuard } from './health/shutdown.hooks';
@@ -26,7 +26,7 @@ export async function createApp(config?: AppConfig): Promise<NestFastifyApplicat
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: 200, querystringParser: parseQueryString },
     // Fastify's default is no limit: a client trickling a body would hold its connection forever.
     requestTimeout,
     // Node enforces requestTimeout only when headersTimeout is not longer, and checks deadlines on

@@ -1,3 +1,4 @@
+import { parse } from 'node:querystring';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -64,4 +65,19 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     `HTTP/1.1 ${answer.status} ${answer.reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * Query strings with one value per key: a repeated key keeps its first value (as Go's `Query().Get`).
+ * Every endpoint declares single-valued parameters, and an array where a string was typed reached
+ * the services as a 500 (found by fuzzing: `GET /v1/audit?model=a&model=b`).
+ */
+export function parseQueryString(query: string): Record<string, string> {
+  const parsed = parse(query);
+  const single: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) single[key] = first;
+  }
+  return single;
 }

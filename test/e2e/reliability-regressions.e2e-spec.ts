@@ -78,4 +78,19 @@ describe('bugs found by fuzzing (e2e)', () => {
       expect(response.body).not.toContain('FST_ERR');
     }
   });
+
+  it('a repeated query parameter answers like a single one, not 500 (GET /v1/audit?model=a&model=b)', async () => {
+    for (const url of [
+      '/v1/audit?model=(Jh_p%3E&model=p2cjj%7D8%5E',
+      '/v1/audit?model=iris&model=credit&limit=5&limit=x',
+      '/v1/runs?experiment=iris&experiment=credit',
+      '/v1/models/iris/versions?stage=Production&stage=None',
+    ]) {
+      const response = await app.inject({ method: 'GET', url });
+      expect({ url, status: response.statusCode < 500 }).toEqual({ url, status: true });
+    }
+    const audit = await app.inject({ method: 'GET', url: '/v1/audit?model=iris&model=credit' });
+    expect(audit.statusCode).toBe(200);
+    expect(audit.json().every((entry: { model: string }) => entry.model === 'iris')).toBe(true);
+  });
 });
