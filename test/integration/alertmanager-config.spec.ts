@@ -128,9 +128,15 @@ describe('Alertmanager inhibition and webhook delivery (real alertmanager)', () 
   }, 30_000);
 
   afterAll(async () => {
+    // Wait for Alertmanager to exit: it writes its data folder until then (ENOTEMPTY on removal).
+    const exited =
+      alertmanager && alertmanager.exitCode === null
+        ? new Promise<void>((resolve) => alertmanager?.once('exit', () => resolve()))
+        : Promise.resolve();
     alertmanager?.kill('SIGTERM');
+    await exited;
     await new Promise<void>((resolve) => webhook.close(() => resolve()));
-    rmSync(directory, { recursive: true, force: true });
+    rmSync(directory, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('an instance that is down silences its own latency and error alerts, not those of other instances', async () => {

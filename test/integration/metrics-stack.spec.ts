@@ -254,7 +254,7 @@ class Traffic {
   /** One batch beyond the prediction store's queue (PREDICTION_STORE_QUEUE_MAX): drops are counted. */
   async overflowPredictionStore(): Promise<void> {
     await this.request('POST', '/v1/models/credit/predict', {
-      instances: Array.from({ length: 1000 }, creditInstance),
+      instances: Array.from({ length: 3000 }, creditInstance),
     });
   }
 }
@@ -348,10 +348,14 @@ describe('metrics stack: real API + real Prometheus with the repo rules and dash
       ADMIN_TOKEN,
       EVALUATION_INTERVAL_MS: '1000',
       MONITOR_WINDOW_SIZE: '500',
-      // Small enough that concurrent large batches are refused (503 OVERLOADED) now and then, and
-      // that a round's predictions overflow the prediction store's queue (drops are counted).
+      // Small enough that concurrent large batches are refused (503 OVERLOADED) now and then. The
+      // prediction store's queue holds a few rounds (the predictions that get feedback must be stored,
+      // even when its writer lags on a loaded machine) but not the one 3,000-row batch that overflows it.
       QUEUE_MAX_ROWS: '300',
-      PREDICTION_STORE_QUEUE_MAX: '500',
+      PREDICTION_STORE_QUEUE_MAX: '2500',
+      MAX_INSTANCES_PER_REQUEST: '3000',
+      // The feedback that makes live quality must not be throttled by the per-IP limit.
+      RATE_LIMIT_FEEDBACK_PER_MINUTE: '0',
       // Nobody listens there: log shipping and trace export fail, and must only be counted.
       ELASTICSEARCH_URL: `http://127.0.0.1:${deadPort}`,
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${deadPort}`,
