@@ -10,6 +10,7 @@ import { OnnxModelSession } from '../../src/inference/onnx-session.adapter';
 import { PredictionEvents, type PredictionRecord } from '../../src/prediction/prediction-events';
 import { serviceVersion } from '../../src/telemetry/log-pipeline';
 import { Metrics } from '../../src/telemetry/metrics';
+import { CREDIT, deferred } from '../support/instances';
 
 const MODELS_DIR = join(__dirname, '../../models');
 const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
@@ -18,19 +19,6 @@ const IRIS_ROWS = [
   { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
   { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 },
 ];
-const CREDIT = {
-  age: 41,
-  annual_income: 35800,
-  employment_type: 'salaried',
-  credit_history_years: 13.7,
-  housing: 'own',
-  loan_purpose: 'debt_consolidation',
-  loan_amount: 10150,
-  loan_term_months: 36,
-  debt_ratio: 0.388,
-  open_credit_lines: 4,
-  late_payments: 0,
-};
 const CREDIT_CATEGORICAL = new Set(['employment_type', 'housing', 'loan_purpose']);
 
 /** The V2 request for `rows`: one `[N, 1]` tensor per feature (FP32, or BYTES for categorical ones). */
@@ -43,12 +31,6 @@ function tensors(
     datatype: CREDIT_CATEGORICAL.has(name) ? 'BYTES' : 'FP32',
     data: rows.map((row) => row[name]),
   }));
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => (resolve = done));
-  return { promise, resolve };
 }
 
 describe('interop (e2e): Open Inference Protocol and MLflow scoring with the real iris and credit models', () => {

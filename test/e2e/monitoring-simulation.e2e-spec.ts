@@ -8,6 +8,7 @@ import { makeConfig } from '../../src/config/config';
 import { MonitoringService } from '../../src/monitoring/monitoring.service';
 import { RetrainService } from '../../src/monitoring/retrain.service';
 import { runSimulation } from '../../src/monitoring/traffic-simulator';
+import { CREDIT } from '../support/instances';
 
 const MODELS_DIR = join(__dirname, '../../models');
 const ADMIN_TOKEN = 'simulation-admin-token-0123456789';
@@ -138,21 +139,7 @@ describe('monitoring (e2e): drift simulation → detection → retraining → pr
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
-            instances: [
-              {
-                age: 41,
-                annual_income: 35800,
-                employment_type: 'salaried',
-                credit_history_years: 13.7,
-                housing: 'own',
-                loan_purpose: 'debt_consolidation',
-                loan_amount: 10150,
-                loan_term_months: 36,
-                debt_ratio: 0.388,
-                open_credit_lines: 4,
-                late_payments: 0,
-              },
-            ],
+            instances: [CREDIT],
           }),
         });
         return ((await response.json()) as { version: number }).version === 2 ? true : undefined;

@@ -10,22 +10,9 @@ import { ModelPoolService } from '../../src/inference/model-pool.service';
 import { OnnxModelSession } from '../../src/inference/onnx-session.adapter';
 import { PredictionEvents, type PredictionRecord } from '../../src/prediction/prediction-events';
 import { Metrics } from '../../src/telemetry/metrics';
+import { CREDIT, deferred, IRIS } from '../support/instances';
 
 const MODELS_DIR = join(__dirname, '../../models');
-const IRIS = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
-const CREDIT = {
-  age: 41,
-  annual_income: 35800,
-  employment_type: 'salaried',
-  credit_history_years: 13.7,
-  housing: 'own',
-  loan_purpose: 'debt_consolidation',
-  loan_amount: 10150,
-  loan_term_months: 36,
-  debt_ratio: 0.388,
-  open_credit_lines: 4,
-  late_payments: 0,
-};
 
 const creditSignature = JSON.parse(
   readFileSync(join(MODELS_DIR, 'credit/signature.json'), 'utf8'),
@@ -42,12 +29,6 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => (resolve = done));
-  return { promise, resolve };
 }
 
 describe('prediction (e2e, real iris and credit models)', () => {

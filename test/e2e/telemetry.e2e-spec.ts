@@ -10,22 +10,9 @@ import { ModelPoolService } from '../../src/inference/model-pool.service';
 import { LogPipeline } from '../../src/telemetry/log-pipeline';
 import { Metrics } from '../../src/telemetry/metrics';
 import { startTracing, type TracingHandle } from '../../src/telemetry/tracing';
+import { CREDIT, IRIS } from '../support/instances';
 
 const MODELS_DIR = join(__dirname, '../../models');
-const IRIS = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
-const CREDIT = {
-  age: 41,
-  annual_income: 35800,
-  employment_type: 'salaried',
-  credit_history_years: 13.7,
-  housing: 'own',
-  loan_purpose: 'debt_consolidation',
-  loan_amount: 10150,
-  loan_term_months: 36,
-  debt_ratio: 0.388,
-  open_credit_lines: 4,
-  late_payments: 0,
-};
 
 /**
  * The real service (createApp, real models) with telemetry on: a predict call yields the span tree

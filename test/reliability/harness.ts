@@ -13,26 +13,15 @@ import { runInNewContext } from 'node:vm';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app';
 import { makeConfig } from '../../src/config/config';
+import { CREDIT, IRIS } from '../support/instances';
+
+export { CREDIT, IRIS };
 
 export const ROOT = join(__dirname, '../..');
 export const MODELS_DIR = join(ROOT, 'models');
 export const MAIN = join(ROOT, 'dist/main.js');
 export const CLI = join(ROOT, 'dist/cli.js');
 export const ADMIN_TOKEN = 'reliability-admin-token-0123456789';
-export const IRIS = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
-export const CREDIT = {
-  age: 41,
-  annual_income: 35800,
-  employment_type: 'salaried',
-  credit_history_years: 13.7,
-  housing: 'own',
-  loan_purpose: 'debt_consolidation',
-  loan_amount: 10150,
-  loan_term_months: 36,
-  debt_ratio: 0.388,
-  open_credit_lines: 4,
-  late_payments: 0,
-};
 
 /** Settings every in-process reliability test starts from: quiet logs, no scheduled evaluation. */
 export const QUIET = {
