@@ -1,45 +1,25 @@
 import { InvalidInputError } from '../../common/errors';
-import type { ModelSignature } from '../../common/signature';
+import type { FeatureSpec, ModelSignature } from '../../common/signature';
+import { makeSignature as signatureOf } from '../../../test/support/signatures';
 import { inferResponse, modelMetadata, readInferRequest } from './open-inference';
 
-function makeSignature(overrides: Partial<ModelSignature> = {}): ModelSignature {
-  return {
-    schemaVersion: 1,
-    name: 'credit',
-    task: 'binary',
-    family: 'gbdt',
-    target: 'default',
-    features: [
-      {
-        name: 'age',
-        type: 'numeric',
-        min: 18,
-        integer: true,
-        trainingMin: 21,
-        trainingMax: 75,
-        mean: 40,
-        std: 10,
-        example: 40,
-      },
-      { name: 'housing', type: 'categorical', categories: ['own', 'rent'], example: 'rent' },
-    ],
-    classes: ['no', 'yes'],
-    positiveClass: 'yes',
-    primaryMetric: 'roc_auc',
-    hyperParameters: {},
-    datasetFingerprint: 'f',
-    seed: 1,
-    inputs: [
-      { name: 'age', type: 'float32', shape: [-1, 1] },
-      { name: 'housing', type: 'string', shape: [-1, 1] },
-    ],
-    outputs: [
-      { name: 'label', type: 'string', shape: [-1] },
-      { name: 'probabilities', type: 'float32', shape: [-1, 2] },
-    ],
-    ...overrides,
-  };
-}
+const FEATURES: FeatureSpec[] = [
+  {
+    name: 'age',
+    type: 'numeric',
+    min: 18,
+    integer: true,
+    trainingMin: 21,
+    trainingMax: 75,
+    mean: 40,
+    std: 10,
+    example: 40,
+  },
+  { name: 'housing', type: 'categorical', categories: ['own', 'rent'], example: 'rent' },
+];
+
+const makeSignature = (overrides: Partial<ModelSignature> = {}): ModelSignature =>
+  signatureOf(FEATURES, overrides);
 
 const signature = makeSignature();
 const age = (data: unknown, shape: unknown = [2, 1], datatype = 'FP32') => ({

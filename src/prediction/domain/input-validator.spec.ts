@@ -1,58 +1,37 @@
 import { InvalidInputError } from '../../common/errors';
-import type { ModelSignature } from '../../common/signature';
+import type { FeatureSpec, ModelSignature } from '../../common/signature';
+import { makeSignature as signatureOf } from '../../../test/support/signatures';
 import { allocateColumns } from '../../inference/column-buffers';
 import { InputValidator, MAX_PROBLEMS, PayloadTooLargeError, readInstances } from './input-validator';
 
-function makeSignature(overrides: Partial<ModelSignature> = {}): ModelSignature {
-  return {
-    schemaVersion: 1,
-    name: 'credit',
-    task: 'binary',
-    family: 'gbdt',
-    target: 'default',
-    features: [
-      {
-        name: 'age',
-        type: 'numeric',
-        min: 18,
-        max: 120,
-        integer: true,
-        trainingMin: 21,
-        trainingMax: 75,
-        mean: 40,
-        std: 10,
-        example: 40,
-      },
-      {
-        name: 'income',
-        type: 'numeric',
-        min: 0,
-        trainingMin: 1000,
-        trainingMax: 200000,
-        mean: 50000,
-        std: 20000,
-        example: 52000,
-      },
-      { name: 'housing', type: 'categorical', categories: ['own', 'rent', 'free'], example: 'rent' },
-    ],
-    classes: ['no', 'yes'],
-    positiveClass: 'yes',
-    primaryMetric: 'roc_auc',
-    hyperParameters: {},
-    datasetFingerprint: 'f',
-    seed: 1,
-    inputs: [
-      { name: 'age', type: 'float32', shape: [-1, 1] },
-      { name: 'income', type: 'float32', shape: [-1, 1] },
-      { name: 'housing', type: 'string', shape: [-1, 1] },
-    ],
-    outputs: [
-      { name: 'label', type: 'string', shape: [-1] },
-      { name: 'probabilities', type: 'float32', shape: [-1, 2] },
-    ],
-    ...overrides,
-  };
-}
+const FEATURES: FeatureSpec[] = [
+  {
+    name: 'age',
+    type: 'numeric',
+    min: 18,
+    max: 120,
+    integer: true,
+    trainingMin: 21,
+    trainingMax: 75,
+    mean: 40,
+    std: 10,
+    example: 40,
+  },
+  {
+    name: 'income',
+    type: 'numeric',
+    min: 0,
+    trainingMin: 1000,
+    trainingMax: 200000,
+    mean: 50000,
+    std: 20000,
+    example: 52000,
+  },
+  { name: 'housing', type: 'categorical', categories: ['own', 'rent', 'free'], example: 'rent' },
+];
+
+const makeSignature = (overrides: Partial<ModelSignature> = {}): ModelSignature =>
+  signatureOf(FEATURES, overrides);
 
 const valid = { age: 30, income: 42000, housing: 'own' };
 const signature = makeSignature();

@@ -1,30 +1,14 @@
 import type { ModelSignature } from '../../common/signature';
+import { makeSignature } from '../../../test/support/signatures';
 import { type GraphIO, graphProblems, signatureProblems } from './signature-check';
 
-const signature: ModelSignature = {
-  schemaVersion: 1,
-  name: 'm',
-  task: 'binary',
-  family: 'gbdt',
-  target: 'y',
-  features: [
+const signature: ModelSignature = makeSignature(
+  [
     { name: 'age', type: 'numeric', trainingMin: 18, trainingMax: 90, mean: 40, std: 10, example: 40 },
     { name: 'job', type: 'categorical', categories: ['a', 'b'], example: 'a' },
   ],
-  classes: ['no', 'yes'],
-  primaryMetric: 'roc_auc',
-  hyperParameters: {},
-  datasetFingerprint: 'f',
-  seed: 1,
-  inputs: [
-    { name: 'age', type: 'float32', shape: [-1, 1] },
-    { name: 'job', type: 'string', shape: [-1, 1] },
-  ],
-  outputs: [
-    { name: 'label', type: 'string', shape: [-1] },
-    { name: 'probabilities', type: 'float32', shape: [-1, 2] },
-  ],
-};
+  { name: 'm', target: 'y', positiveClass: undefined },
+);
 
 const graph = (overrides: Partial<GraphIO> = {}): GraphIO => ({
   inputs: [
