@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,6 +5,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/config';
 import { clientErrorHandler, frameworkErrors, parseQueryString } from './common/http-hardening';
 import { installRateLimits } from './common/rate-limit';
+import { timeOrderedId } from './common/time-ordered-id';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { installDrainGuard } from './health/shutdown.hooks';
 import { ShutdownService } from './health/shutdown.service';
@@ -21,10 +21,11 @@ export async function createApp(config?: AppConfig): Promise<NestFastifyApplicat
   const requestTimeout = config?.REQUEST_TIMEOUT_MS ?? 60_000;
   const adapter = new FastifyAdapter({
     bodyLimit: config?.BODY_LIMIT_BYTES ?? 1_048_576,
-    // The caller's x-request-id is kept when it is sane; otherwise one is generated.
+    // The caller's x-request-id is kept when it is sane; otherwise one is generated (time-ordered: it is
+    // an indexed column of the prediction store).
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : timeOrderedId();
     },
     routerOptions: { maxParamLength: 200, querystringParser: parseQueryString },
     // Fastify's default is no limit: a client trickling a body would hold its connection forever.

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { type Context, type Span, trace, type Tracer } from '@opentelemetry/api';
 import { AppError, InvalidInputError } from '../common/errors';
+import { timeOrderedId } from '../common/time-ordered-id';
 import { AppConfig } from '../config/config';
 import { ShutdownService } from '../health/shutdown.service';
 import type { LoadedModel } from '../inference/loaded-model';
@@ -171,8 +171,8 @@ export class PredictionService {
     const probabilities = output.probabilities;
     const metrics = model.metrics;
     const recordMetrics = model.recordMetrics;
-    const idPrefix = `${randomUUID()}-`;
     const timestamp = Date.now();
+    const idPrefix = `${timeOrderedId(timestamp)}-`;
     const latencyMs = performance.now() - startedAt;
     const traceId = parent?.spanContext().traceId;
     const predictions = new Array<Prediction>(rows.length);
