@@ -10,8 +10,15 @@ import { randomUUID } from 'node:crypto';
  * its first 12 hex digits become the timestamp, and the version digit becomes 7. Ids made within the
  * same millisecond sort randomly among themselves, which keeps the index appends local all the same.
  */
+let cachedMs = -1;
+let cachedTime = '';
+
 export function timeOrderedId(now: number = Date.now()): string {
-  const random = randomUUID();
-  const time = now.toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+  if (now !== cachedMs) {
+    // The timestamp part changes once a millisecond: under load, many ids share it.
+    const time = now.toString(16).padStart(12, '0');
+    cachedTime = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+    cachedMs = now;
+  }
+  return cachedTime + randomUUID().slice(15);
 }
