@@ -1,26 +1,31 @@
-import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import type { ModelSignature } from '../common/signature';
 import { InputValidator } from '../prediction/domain/input-validator';
 import type { ModelVersion } from '../registry/domain/model-version';
+import {
+  type CounterSeries,
+  counterSeries,
+  type HistogramSeries,
+  histogramSeries,
+} from '../telemetry/bound-series';
 import type { Metrics } from '../telemetry/metrics';
 import { allocateColumns } from './column-buffers';
 import { type BatcherOptions, type BatchObserver, MicroBatcher } from './micro-batcher';
 import type { InferenceOutput, OnnxModelSession } from './onnx-session.adapter';
 
 type CounterChild = ReturnType<Counter['labels']>;
-type HistogramChild = ReturnType<Histogram['labels']>;
 type GaugeChild = ReturnType<Gauge['labels']>;
 
 /** Metric series of one loaded version, bound once at load: no label lookups per request. */
 export class ModelMetrics implements BatchObserver {
-  readonly predictionsByClass: CounterChild[];
-  readonly outOfRangeByFeature: CounterChild[];
-  readonly score: HistogramChild;
+  readonly predictionsByClass: CounterSeries[];
+  readonly outOfRangeByFeature: CounterSeries[];
+  readonly score: HistogramSeries;
   readonly invalidInputs: CounterChild;
   readonly overloaded: CounterChild;
-  private readonly inferenceDuration: HistogramChild;
-  private readonly queueWait: HistogramChild;
-  private readonly batchSize: HistogramChild;
+  private readonly inferenceDuration: HistogramSeries;
+  private readonly queueWait: HistogramSeries;
+  private readonly batchSize: HistogramSeries;
   private readonly queueDepthGauge: GaugeChild;
 
   constructor(
@@ -31,17 +36,17 @@ export class ModelMetrics implements BatchObserver {
     queueCapacity: number,
   ) {
     this.predictionsByClass = signature.classes.map((label) =>
-      metrics.predictions.labels(name, version, label),
+      counterSeries(metrics.predictions, { model: name, version, label }),
     );
     this.outOfRangeByFeature = signature.features.map((feature) =>
-      metrics.inputOutOfRange.labels(name, version, feature.name),
+      counterSeries(metrics.inputOutOfRange, { model: name, version, feature: feature.name }),
     );
-    this.score = metrics.predictionScore.labels(name, version);
+    this.score = histogramSeries(metrics.predictionScore, { model: name, version });
     this.invalidInputs = metrics.invalidInputs.labels(name);
     this.overloaded = metrics.rejected.labels(name, version, 'overloaded');
-    this.inferenceDuration = metrics.inferenceDuration.labels(name, version);
-    this.queueWait = metrics.queueWait.labels(name, version);
-    this.batchSize = metrics.batchSize.labels(name, version);
+    this.inferenceDuration = histogramSeries(metrics.inferenceDuration, { model: name, version });
+    this.queueWait = histogramSeries(metrics.queueWait, { model: name, version });
+    this.batchSize = histogramSeries(metrics.batchSize, { model: name, version });
     this.queueDepthGauge = metrics.queueDepth.labels(name, version);
     this.queueDepthGauge.set(0);
     metrics.queueCapacity.labels(name, version).set(queueCapacity);

@@ -9,8 +9,9 @@ import {
 } from '@opentelemetry/api';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { Gauge, Histogram } from 'prom-client';
+import type { Gauge } from 'prom-client';
 import { AppConfig } from '../config/config';
+import { type HistogramSeries, histogramSeries } from './bound-series';
 import { LogPipeline } from './log-pipeline';
 import { AppLogger, NestEcsLogger } from './logger';
 import { Metrics } from './metrics';
@@ -64,12 +65,12 @@ export interface HttpTelemetryOptions {
  * string is built per request (prom-client's `labels()` hashes its arguments on every call).
  */
 class HttpMetricChildren {
-  private readonly durations = new Map<string, Map<string, Map<number, Histogram.Internal<string>>>>();
+  private readonly durations = new Map<string, Map<string, Map<number, HistogramSeries>>>();
   private readonly active = new Map<string, Gauge.Internal<string>>();
 
   constructor(private readonly metrics: Metrics) {}
 
-  duration(route: string, method: string, status: number): Histogram.Internal<string> {
+  duration(route: string, method: string, status: number): HistogramSeries {
     let byMethod = this.durations.get(route);
     if (byMethod === undefined) {
       byMethod = new Map();
@@ -82,7 +83,11 @@ class HttpMetricChildren {
     }
     let child = byStatus.get(status);
     if (child === undefined) {
-      child = this.metrics.httpRequestDuration.labels(method, route, String(status));
+      child = histogramSeries(this.metrics.httpRequestDuration, {
+        method,
+        route,
+        status_code: String(status),
+      });
       byStatus.set(status, child);
     }
     return child;
