@@ -74,6 +74,28 @@ describe('ElasticsearchLogShipper', () => {
       metrics,
     );
 
+  const line = (index: number) => `{"n":${index},"pad":"${'x'.repeat(984)}"}`; // 1,000 characters
+
+  it('drops the oldest events beyond the byte bound, and counts them', async () => {
+    const { sent, sender } = scriptedSender([allCreated]);
+    shipper = make(sender, { bulkSize: 100, bufferMax: 100, bufferMaxBytes: 5000 });
+    for (let index = 0; index < 7; index += 1) shipper.enqueue(line(index));
+    expect(await value(metrics, 'vigil_log_events_dropped_total', { reason: 'buffer_full' })).toBe(2);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.lines.filter((_, index) => index % 2 === 1)).toEqual([2, 3, 4, 5, 6].map(line));
+  });
+
+  it('cuts batches by size as well as by count', async () => {
+    const { sent, sender } = scriptedSender([allCreated]);
+    shipper = make(sender, { bulkSize: 100, bufferMax: 100, bulkMaxBytes: 2500 });
+    for (let index = 0; index < 5; index += 1) shipper.enqueue(line(index));
+    await jest.advanceTimersByTimeAsync(0);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(sent.map((request) => request.lines.length / 2)).toEqual([2, 2, 1]);
+    expect(await value(metrics, 'vigil_log_events_shipped_total')).toBe(5);
+  });
+
   it('sends create actions to the data stream in batches and counts what was shipped', async () => {
     const { sent, sender } = scriptedSender([allCreated]);
     shipper = make(sender);

@@ -19,8 +19,12 @@ export interface ElasticsearchLogShipperOptions {
   dataStream: string;
   /** Events held while Elasticsearch is slow or down; when full the oldest are dropped. */
   bufferMax: number;
+  /** Characters (≈ bytes) of events held at most, likewise. Default: no bound. */
+  bufferMaxBytes?: number;
   /** Events per `_bulk` request. */
   bulkSize: number;
+  /** Characters (≈ bytes) of events per `_bulk` request at most (default 5 MB, Elastic's advice). */
+  bulkMaxBytes?: number;
   flushIntervalMs: number;
   requestTimeoutMs?: number;
   /** Retries of one batch after its first attempt (429, 5xx, network errors, timeouts). */
@@ -34,6 +38,8 @@ export interface ElasticsearchLogShipperOptions {
   sender?: BulkSender;
 }
 
+/** Elastic's advice for `_bulk` bodies: a few MB (5–15). */
+const DEFAULT_BULK_MAX_BYTES = 5 * 1024 * 1024;
 const CREATE_ACTION = '{"create":{}}\n';
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 /** Keeps the bulk answer small: only what we count. */
@@ -97,6 +103,7 @@ export class ElasticsearchLogShipper {
   private readonly sender: BulkSender;
   private readonly path: string;
   private readonly requestTimeoutMs: number;
+  private readonly bulkMaxBytes: number;
   private readonly maxRetries: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
@@ -117,7 +124,12 @@ export class ElasticsearchLogShipper {
     private readonly options: ElasticsearchLogShipperOptions,
     private readonly metrics?: Metrics,
   ) {
-    this.queue = new BoundedQueue<string>(options.bufferMax);
+    this.queue = new BoundedQueue<string>(
+      options.bufferMax,
+      // Weighed even without a byte bound: batches are cut by size too.
+      { max: options.bufferMaxBytes ?? Number.POSITIVE_INFINITY, of: (line) => line.length },
+    );
+    this.bulkMaxBytes = options.bulkMaxBytes ?? DEFAULT_BULK_MAX_BYTES;
     this.sender = options.sender ?? fetchBulkSender(options.url);
     this.path = `/${encodeURIComponent(options.dataStream)}/_bulk?${FILTER_PATH}`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
@@ -142,8 +154,9 @@ export class ElasticsearchLogShipper {
 
   enqueue(line: string): void {
     if (this.closed) return;
-    if (this.queue.push(line)) this.drop('buffer_full', 1);
-    if (this.queue.size >= this.options.bulkSize) this.kick();
+    const dropped = this.queue.push(line);
+    if (dropped > 0) this.drop('buffer_full', dropped);
+    if (this.queue.size >= this.options.bulkSize || this.queue.weightHeld >= this.bulkMaxBytes) this.kick();
   }
 
   /**
@@ -182,13 +195,17 @@ export class ElasticsearchLogShipper {
       .catch(() => undefined)
       .finally(() => {
         this.inFlight = undefined;
-        if (!this.closed && this.circuit === 'closed' && this.queue.size >= this.options.bulkSize)
+        if (
+          !this.closed &&
+          this.circuit === 'closed' &&
+          (this.queue.size >= this.options.bulkSize || this.queue.weightHeld >= this.bulkMaxBytes)
+        )
           this.kick();
       });
   }
 
   private async sendBatch(): Promise<void> {
-    const batch = this.batch ?? this.queue.shift(this.options.bulkSize);
+    const batch = this.batch ?? this.queue.shiftWithin(this.options.bulkSize, this.bulkMaxBytes);
     this.batch = batch;
     this.metrics?.logQueueSize.set(this.pending);
     let body = '';

@@ -16,6 +16,7 @@ export type LogPipelineSettings = Pick<
   | 'OTEL_SERVICE_NAME'
   | 'ELASTICSEARCH_URL'
   | 'LOG_BUFFER_MAX'
+  | 'LOG_BUFFER_MAX_BYTES'
   | 'LOG_BULK_SIZE'
   | 'LOG_FLUSH_INTERVAL_MS'
 > &
@@ -81,6 +82,7 @@ export class LogPipeline implements OnApplicationShutdown {
     if (stream !== null) {
       this.stdout = new StdoutLogSink(stream, {
         maxLines: settings.LOG_BUFFER_MAX,
+        maxBytes: settings.LOG_BUFFER_MAX_BYTES,
         onDrop: (count) => metrics?.logEventsDropped.labels('stdout', 'buffer_full').inc(count),
       });
     }
@@ -90,6 +92,7 @@ export class LogPipeline implements OnApplicationShutdown {
           url: settings.ELASTICSEARCH_URL,
           dataStream: `logs-vigil-${settings.VIGIL_ENV}`,
           bufferMax: settings.LOG_BUFFER_MAX,
+          bufferMaxBytes: settings.LOG_BUFFER_MAX_BYTES,
           bulkSize: settings.LOG_BULK_SIZE,
           flushIntervalMs: settings.LOG_FLUSH_INTERVAL_MS,
           ...options?.elasticsearch,

@@ -49,6 +49,25 @@ describe('StdoutLogSink', () => {
     expect(sink.pending).toBe(0);
   });
 
+  it('holds at most maxBytes of lines while the stream is behind', async () => {
+    const stream = new SlowStream();
+    let dropped = 0;
+    const sink = new StdoutLogSink(stream, {
+      maxLines: 100,
+      maxBytes: 25,
+      flushDelayMs: 0,
+      onDrop: (count) => (dropped += count),
+    });
+    sink.write('first');
+    await nextTurn();
+    for (let index = 0; index < 10; index += 1) sink.write(`line ${index}`); // 6 characters each
+    await nextTurn();
+    expect(sink.pending).toBe(4);
+    expect(dropped).toBe(6);
+    stream.drain();
+    expect(stream.chunks[1]).toBe('line 6\nline 7\nline 8\nline 9\n');
+  });
+
   it('gathers lines for the flush delay, or writes early when many are waiting', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     try {

@@ -4,11 +4,15 @@ import { BoundedQueue } from './bounded-queue';
 export interface StdoutLogSinkOptions {
   /** Lines held while the stream is behind; beyond that the oldest are dropped. */
   maxLines: number;
+  /** Characters (≈ bytes: ECS lines are mostly ASCII) held at most, likewise. Default: no bound. */
+  maxBytes?: number;
   /** Lines are gathered this long before one write (0: the next event-loop turn). Default 10 ms. */
   flushDelayMs?: number;
   /** Called with the number of lines dropped. */
   onDrop?: (count: number) => void;
 }
+
+const lineLength = (line: string): number => line.length;
 
 /** Beyond this many waiting lines, write on the next turn instead of waiting for the delay. */
 const EAGER_LINES = 512;
@@ -38,7 +42,10 @@ export class StdoutLogSink {
     private readonly stream: Writable = process.stdout,
     private readonly options: StdoutLogSinkOptions = { maxLines: 10_000 },
   ) {
-    this.queue = new BoundedQueue<string>(options.maxLines);
+    this.queue = new BoundedQueue<string>(
+      options.maxLines,
+      options.maxBytes === undefined ? undefined : { max: options.maxBytes, of: lineLength },
+    );
     this.flushDelayMs = options.flushDelayMs ?? 10;
     // EPIPE and the like arrive as 'error' events; unhandled, they would crash the process.
     stream.on('error', () => undefined);
@@ -49,7 +56,8 @@ export class StdoutLogSink {
   }
 
   write(line: string): void {
-    if (this.queue.push(line)) this.options.onDrop?.(1);
+    const dropped = this.queue.push(line);
+    if (dropped > 0) this.options.onDrop?.(dropped);
     if (this.waitingForDrain || this.immediate) return;
     if (this.flushDelayMs === 0 || this.queue.size >= EAGER_LINES) {
       this.immediate = true;
