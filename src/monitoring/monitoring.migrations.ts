@@ -69,4 +69,43 @@ export const MONITORING_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX retrain_jobs_model ON retrain_jobs (model_name, requested_at_ms)`,
     ],
   },
+  {
+    // One row per request instead of one per prediction (`docs/monitoring.md`, prediction store): a
+    // 100-row request costs one index entry per index, not 100. Old rows become batches of one, named by
+    // their prediction id.
+    id: 'monitoring-003-prediction-batches',
+    up: (dialect) => {
+      const json = (value: string): string =>
+        dialect === 'sqlite' ? `json_quote(${value})` : `to_json(${value})::text`;
+      return [
+        `CREATE TABLE prediction_batches (
+          batch_id TEXT PRIMARY KEY,
+          request_id TEXT NOT NULL,
+          trace_id TEXT,
+          ts_ms BIGINT NOT NULL,
+          model_name TEXT NOT NULL,
+          version INTEGER NOT NULL,
+          row_count INTEGER NOT NULL,
+          inputs TEXT NOT NULL,
+          labels TEXT NOT NULL,
+          probabilities TEXT NOT NULL,
+          scores TEXT,
+          latency_ms DOUBLE PRECISION NOT NULL,
+          out_of_range TEXT
+        )`,
+        `CREATE INDEX prediction_batches_model_version_ts ON prediction_batches (model_name, version, ts_ms)`,
+        `CREATE INDEX prediction_batches_ts ON prediction_batches (ts_ms)`,
+        `CREATE INDEX prediction_batches_request ON prediction_batches (request_id)`,
+        `INSERT INTO prediction_batches (batch_id, request_id, trace_id, ts_ms, model_name, version, row_count,
+          inputs, labels, probabilities, scores, latency_ms, out_of_range)
+         SELECT prediction_id, request_id, trace_id, ts_ms, model_name, version, 1,
+          '[' || inputs || ']', '[' || ${json('label')} || ']', '[' || probabilities || ']',
+          CASE WHEN score IS NULL THEN NULL ELSE '[' || ${json('score')} || ']' END,
+          latency_ms,
+          CASE WHEN out_of_range IS NULL THEN NULL ELSE '[' || out_of_range || ']' END
+         FROM predictions`,
+        `DROP TABLE predictions`,
+      ];
+    },
+  },
 ];

@@ -3,6 +3,12 @@ import { SqlDatabase, type SqlExecutor, type SqlValue } from '../database/sql-da
 import { SqliteDatabase } from '../database/sqlite.database';
 import type { PredictionRecord } from '../prediction/prediction-events';
 import type { WindowRow } from './domain/evaluation';
+import {
+  batchLength,
+  predictionIdCandidates,
+  predictionIdOf,
+  resolvePredictionId,
+} from './domain/prediction-id';
 import { SqlitePredictionWriter } from './sqlite-prediction.writer';
 
 /** A prediction as stored: the privacy policy has already been applied to `inputs`. */
@@ -32,22 +38,26 @@ export interface LabelledProductionRow {
   actual: string;
 }
 
-const PREDICTION_COLUMNS = [
-  'prediction_id',
+/** One row per batch (a request's predictions): `docs/monitoring.md`, prediction store. */
+const BATCH_COLUMNS = [
+  'batch_id',
   'request_id',
   'trace_id',
   'ts_ms',
   'model_name',
   'version',
+  'row_count',
   'inputs',
-  'label',
+  'labels',
   'probabilities',
-  'score',
+  'scores',
   'latency_ms',
   'out_of_range',
 ] as const;
-/** 12 parameters a row: 128 rows (1,536 parameters) stay far below SQLite's and PostgreSQL's bind limits. */
+/** 13 parameters a batch: 128 batches (1,664 parameters) stay far below SQLite's and PostgreSQL's bind limits. */
 export const INSERT_CHUNK_ROWS = 128;
+/** Batch ids per `IN (…)` list when reads resolve many ids at once. */
+const LOOKUP_CHUNK = 500;
 
 /** `count` split into full chunks, then powers of two: at most 8 distinct statement sizes ever. */
 export function chunkSizes(count: number): number[] {
@@ -67,40 +77,71 @@ export function chunkSizes(count: number): number[] {
 }
 
 const insertSqlBySize = new Map<number, string>();
-function insertSql(rows: number): string {
-  let sql = insertSqlBySize.get(rows);
+function insertSql(batches: number): string {
+  let sql = insertSqlBySize.get(batches);
   if (sql === undefined) {
-    sql = `INSERT INTO predictions (${PREDICTION_COLUMNS.join(', ')}) VALUES ${placeholders(
-      rows,
-      PREDICTION_COLUMNS.length,
-    )} ON CONFLICT (prediction_id) DO NOTHING`;
-    insertSqlBySize.set(rows, sql);
+    sql = `INSERT INTO prediction_batches (${BATCH_COLUMNS.join(', ')}) VALUES ${placeholders(
+      batches,
+      BATCH_COLUMNS.length,
+    )} ON CONFLICT (batch_id) DO NOTHING`;
+    insertSqlBySize.set(batches, sql);
   }
   return sql;
 }
 
-function insertParams(predictions: readonly StoredPrediction[], start: number, count: number): SqlValue[] {
-  const params = new Array<SqlValue>(count * PREDICTION_COLUMNS.length);
-  let at = 0;
-  for (let index = start; index < start + count; index += 1) {
-    const prediction = predictions[index]!;
-    params[at++] = prediction.predictionId;
-    params[at++] = prediction.requestId;
-    params[at++] = prediction.traceId ?? null;
-    params[at++] = prediction.timestamp;
-    params[at++] = prediction.model;
-    params[at++] = prediction.version;
-    params[at++] = JSON.stringify(prediction.inputs);
-    params[at++] = prediction.label;
-    params[at++] = JSON.stringify(prediction.probabilities);
-    params[at++] = prediction.score ?? null;
-    params[at++] = prediction.latencyMs;
-    params[at++] =
-      prediction.outOfRange && prediction.outOfRange.length > 0
-        ? JSON.stringify(prediction.outOfRange)
-        : null;
+/**
+ * The parameters of every batch (13 a batch), and how many batches: the JSON columns are built with
+ * one `JSON.stringify` per column per batch, not per row.
+ */
+function batchParams(predictions: readonly StoredPrediction[]): { params: SqlValue[]; batches: number } {
+  const params: SqlValue[] = [];
+  let batches = 0;
+  for (let start = 0; start < predictions.length;) {
+    const count = batchLength(predictions, start);
+    const first = predictions[start]!;
+    const inputs = new Array<StoredPrediction['inputs']>(count);
+    const labels = new Array<string>(count);
+    const probabilities = new Array<number[]>(count);
+    const scores = new Array<number | null>(count);
+    const outOfRange = new Array<string[] | null>(count);
+    let scored = false;
+    let flagged = false;
+    for (let row = 0; row < count; row += 1) {
+      const prediction = predictions[start + row]!;
+      inputs[row] = prediction.inputs;
+      labels[row] = prediction.label;
+      probabilities[row] = prediction.probabilities;
+      const score = prediction.score;
+      if (score === undefined) scores[row] = null;
+      else {
+        scores[row] = score;
+        scored = true;
+      }
+      const features = prediction.outOfRange;
+      if (features !== undefined && features.length > 0) {
+        outOfRange[row] = features;
+        flagged = true;
+      } else outOfRange[row] = null;
+    }
+    params.push(
+      count === 1 ? first.predictionId : first.predictionId.slice(0, -2),
+      first.requestId,
+      first.traceId ?? null,
+      first.timestamp,
+      first.model,
+      first.version,
+      count,
+      JSON.stringify(inputs),
+      JSON.stringify(labels),
+      JSON.stringify(probabilities),
+      scored ? JSON.stringify(scores) : null,
+      first.latencyMs,
+      flagged ? JSON.stringify(outOfRange) : null,
+    );
+    batches += 1;
+    start += count;
   }
-  return params;
+  return { params, batches };
 }
 
 function placeholders(rowCount: number, columnCount: number): string {
@@ -117,14 +158,39 @@ function list(count: number, offset = 0): string {
   return Array.from({ length: count }, (_, index) => `$${index + offset + 1}`).join(', ');
 }
 
-interface WindowSqlRow {
-  prediction_id: string;
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}
+
+interface BatchKeySqlRow {
+  batch_id: string;
+  request_id: string;
+  model_name: string;
+  version: number;
   ts_ms: number;
+  row_count: number;
+}
+
+interface WindowSqlRow {
+  batch_id: string;
+  ts_ms: number;
+  row_count: number;
   inputs: string;
-  label: string;
+  labels: string;
   probabilities: string;
-  score: number | null;
-  actual: string | null;
+  scores: string | null;
+}
+
+function toKey(row: BatchKeySqlRow, predictionId: string): PredictionKey {
+  return {
+    predictionId,
+    requestId: row.request_id,
+    model: row.model_name,
+    version: Number(row.version),
+    timestamp: Number(row.ts_ms),
+  };
 }
 
 /**
@@ -139,7 +205,7 @@ export class PredictionStore implements OnApplicationShutdown {
   constructor(readonly database: SqlDatabase) {
     this.writer =
       database instanceof SqliteDatabase && database.file !== ':memory:'
-        ? new SqlitePredictionWriter({ file: database.file, columns: PREDICTION_COLUMNS })
+        ? new SqlitePredictionWriter({ file: database.file, columns: BATCH_COLUMNS })
         : null;
   }
 
@@ -148,69 +214,68 @@ export class PredictionStore implements OnApplicationShutdown {
   }
 
   /**
-   * One transaction per call (one commit, one WAL sync on SQLite, instead of one per statement), in
-   * multi-row INSERTs of a few fixed sizes only (`chunkSizes`): the statement text, hence the prepared
-   * statement cached by the database, is reused from one flush to the next (a flush of any size used to
-   * prepare a statement of its own size: 3.4 % of the service's CPU under load).
+   * One SQL row per batch (a request's predictions, `batchLength`), so a 100-row request costs one
+   * index entry per index instead of 100. One transaction per call (one commit, one WAL sync on
+   * SQLite), in multi-row INSERTs of a few fixed sizes only (`chunkSizes`): the statement text, hence
+   * the prepared statement cached by the database, is reused from one flush to the next.
    */
   async insertPredictions(predictions: readonly StoredPrediction[]): Promise<void> {
     if (predictions.length === 0) return;
-    const sizes = chunkSizes(predictions.length);
-    if (this.writer !== null)
-      return this.writer.insert(sizes, insertParams(predictions, 0, predictions.length));
+    const { params, batches } = batchParams(predictions);
+    const sizes = chunkSizes(batches);
+    if (this.writer !== null) return this.writer.insert(sizes, params);
+    const width = BATCH_COLUMNS.length;
     const write = async (executor: SqlExecutor): Promise<void> => {
-      let start = 0;
+      let at = 0;
       for (const size of sizes) {
-        await executor.execute(insertSql(size), insertParams(predictions, start, size));
-        start += size;
+        await executor.execute(insertSql(size), params.slice(at, at + size * width));
+        at += size * width;
       }
     };
     if (sizes.length === 1) await write(this.database);
     else await this.database.transaction(write);
   }
 
+  /** The predictions these ids name (`resolvePredictionId`), each keyed by the id asked for. */
   async findPredictions(predictionIds: readonly string[]): Promise<PredictionKey[]> {
-    if (predictionIds.length === 0) return [];
-    const rows = await this.database.query<{
-      prediction_id: string;
-      request_id: string;
-      model_name: string;
-      version: number;
-      ts_ms: number;
-    }>(
-      `SELECT prediction_id, request_id, model_name, version, ts_ms FROM predictions WHERE prediction_id IN (${list(
-        predictionIds.length,
-      )})`,
-      predictionIds,
+    const ids = [...new Set(predictionIds)];
+    if (ids.length === 0) return [];
+    const candidates = [
+      ...new Set(ids.flatMap((id) => predictionIdCandidates(id).map((ref) => ref.batchId))),
+    ];
+    const rows = await this.database.query<BatchKeySqlRow>(
+      `SELECT batch_id, request_id, model_name, version, ts_ms, row_count FROM prediction_batches
+       WHERE batch_id IN (${list(candidates.length)})`,
+      candidates,
     );
-    return rows.map((row) => ({
-      predictionId: row.prediction_id,
-      requestId: row.request_id,
-      model: row.model_name,
-      version: Number(row.version),
-      timestamp: Number(row.ts_ms),
-    }));
+    const byId = new Map(rows.map((row) => [row.batch_id, row]));
+    const rowCountOf = (batchId: string): number | undefined => {
+      const row = byId.get(batchId);
+      return row === undefined ? undefined : Number(row.row_count);
+    };
+    const keys: PredictionKey[] = [];
+    for (const id of ids) {
+      const ref = resolvePredictionId(id, rowCountOf);
+      if (ref !== undefined) keys.push(toKey(byId.get(ref.batchId)!, id));
+    }
+    return keys;
   }
 
   /** The predictions of one request (at most `limit`). */
   async findByRequestId(requestId: string, limit = 2): Promise<PredictionKey[]> {
-    const rows = await this.database.query<{
-      prediction_id: string;
-      request_id: string;
-      model_name: string;
-      version: number;
-      ts_ms: number;
-    }>(
-      `SELECT prediction_id, request_id, model_name, version, ts_ms FROM predictions WHERE request_id = $1 LIMIT $2`,
+    // Every batch holds at least one row: `limit` batches are always enough.
+    const rows = await this.database.query<BatchKeySqlRow>(
+      `SELECT batch_id, request_id, model_name, version, ts_ms, row_count FROM prediction_batches
+       WHERE request_id = $1 ORDER BY ts_ms, batch_id LIMIT $2`,
       [requestId, limit],
     );
-    return rows.map((row) => ({
-      predictionId: row.prediction_id,
-      requestId: row.request_id,
-      model: row.model_name,
-      version: Number(row.version),
-      timestamp: Number(row.ts_ms),
-    }));
+    const keys: PredictionKey[] = [];
+    for (const row of rows) {
+      const rowCount = Number(row.row_count);
+      for (let index = 0; index < rowCount && keys.length < limit; index += 1)
+        keys.push(toKey(row, predictionIdOf(row.batch_id, rowCount, index)));
+    }
+    return keys;
   }
 
   /** Inserts or corrects feedback; the same label twice changes nothing. */
@@ -245,27 +310,83 @@ export class PredictionStore implements OnApplicationShutdown {
     });
   }
 
-  /** The newest predictions of a model version (at most `size`, none older than `sinceMs`), with feedback. */
+  /**
+   * The newest predictions of a model version (at most `size`, none older than `sinceMs`), with
+   * feedback: newest batch first and, inside a batch, the last row first, so the list is the reverse of
+   * the order predictions were made in (the evaluation does not depend on the order). The batches
+   * needed are chosen in SQL by a running sum of their row counts over the `size` newest ones; the
+   * feedback comes from a second query over the same model version and time span, matched to rows by
+   * the id rule.
+   */
   async window(model: string, version: number, size: number, sinceMs = 0): Promise<WindowRow[]> {
-    const rows = await this.database.query<WindowSqlRow>(
-      `SELECT p.prediction_id, p.ts_ms, p.inputs, p.label, p.probabilities, p.score, f.actual
-       FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.prediction_id
-       WHERE p.model_name = $1 AND p.version = $2 AND p.ts_ms >= $3
-       ORDER BY p.ts_ms DESC LIMIT $4`,
-      [model, version, sinceMs, size],
+    if (size <= 0) return [];
+    const batches = await this.database.query<WindowSqlRow>(
+      `SELECT b.batch_id, b.ts_ms, b.row_count, b.inputs, b.labels, b.probabilities, b.scores
+       FROM (
+         SELECT batch_id, ts_ms, row_count,
+           SUM(row_count) OVER (ORDER BY ts_ms DESC, batch_id DESC ROWS UNBOUNDED PRECEDING) AS through
+         FROM (
+           SELECT batch_id, ts_ms, row_count FROM prediction_batches
+           WHERE model_name = $1 AND version = $2 AND ts_ms >= $3
+           ORDER BY ts_ms DESC, batch_id DESC LIMIT $4
+         ) newest
+       ) w JOIN prediction_batches b ON b.batch_id = w.batch_id
+       WHERE w.through - w.row_count < $5
+       ORDER BY w.ts_ms DESC, w.batch_id DESC`,
+      [model, version, sinceMs, size, size],
     );
-    return rows.map((row) => {
-      const windowRow: WindowRow = {
-        predictionId: row.prediction_id,
-        timestamp: Number(row.ts_ms),
-        inputs: JSON.parse(row.inputs) as Record<string, number | string>,
-        label: row.label,
-        probabilities: JSON.parse(row.probabilities) as number[],
-      };
-      if (row.score !== null) windowRow.score = Number(row.score);
-      if (row.actual !== null) windowRow.actual = row.actual;
-      return windowRow;
-    });
+    if (batches.length === 0) return [];
+    const oldest = Number(batches[batches.length - 1]!.ts_ms);
+    const actualByRow = await this.windowFeedback(model, version, oldest, batches);
+    const rows: WindowRow[] = [];
+    for (const batch of batches) {
+      const rowCount = Number(batch.row_count);
+      const timestamp = Number(batch.ts_ms);
+      const inputs = JSON.parse(batch.inputs) as Record<string, number | string>[];
+      const labels = JSON.parse(batch.labels) as string[];
+      const probabilities = JSON.parse(batch.probabilities) as number[][];
+      const scores = batch.scores === null ? null : (JSON.parse(batch.scores) as (number | null)[]);
+      const actuals = actualByRow.get(batch.batch_id);
+      for (let row = rowCount - 1; row >= 0 && rows.length < size; row -= 1) {
+        const windowRow: WindowRow = {
+          predictionId: predictionIdOf(batch.batch_id, rowCount, row),
+          timestamp,
+          inputs: inputs[row]!,
+          label: labels[row]!,
+          probabilities: probabilities[row]!,
+        };
+        const score = scores?.[row];
+        if (score !== undefined && score !== null) windowRow.score = Number(score);
+        const actual = actuals?.get(row);
+        if (actual !== undefined) windowRow.actual = actual;
+        rows.push(windowRow);
+      }
+    }
+    return rows;
+  }
+
+  /** Feedback on the window's batches: batch id → row → actual label. */
+  private async windowFeedback(
+    model: string,
+    version: number,
+    oldestMs: number,
+    batches: readonly WindowSqlRow[],
+  ): Promise<Map<string, Map<number, string>>> {
+    const feedback = await this.database.query<{ prediction_id: string; actual: string }>(
+      `SELECT prediction_id, actual FROM feedback WHERE model_name = $1 AND version = $2 AND prediction_ts_ms >= $3`,
+      [model, version, oldestMs],
+    );
+    const byBatch = new Map<string, Map<number, string>>();
+    if (feedback.length === 0) return byBatch;
+    const rowCounts = new Map(batches.map((batch) => [batch.batch_id, Number(batch.row_count)]));
+    for (const { prediction_id: predictionId, actual } of feedback) {
+      const ref = resolvePredictionId(predictionId, (batchId) => rowCounts.get(batchId));
+      if (ref === undefined) continue;
+      let actuals = byBatch.get(ref.batchId);
+      if (actuals === undefined) byBatch.set(ref.batchId, (actuals = new Map<number, string>()));
+      actuals.set(ref.row, actual);
+    }
+    return byBatch;
   }
 
   /** Feedback rows received for a model after `afterMs` (retraining trigger). */
@@ -277,45 +398,94 @@ export class PredictionStore implements OnApplicationShutdown {
     return Number(row?.count ?? 0);
   }
 
-  /** The newest labelled predictions of a model, any version (retraining data). */
+  /**
+   * The newest labelled predictions of a model, any version (retraining data): feedback newest first,
+   * then the batches it points to (in `IN` lists of a few hundred), then each row's inputs. Feedback
+   * whose prediction is gone does not count towards `limit`.
+   */
   async labelledRows(model: string, limit: number): Promise<LabelledProductionRow[]> {
-    const rows = await this.database.query<{ inputs: string; actual: string }>(
-      `SELECT p.inputs, f.actual FROM feedback f JOIN predictions p ON p.prediction_id = f.prediction_id
-       WHERE f.model_name = $1 ORDER BY f.prediction_ts_ms DESC LIMIT $2`,
-      [model, limit],
-    );
-    return rows.map((row) => ({
-      inputs: JSON.parse(row.inputs) as Record<string, number | string>,
-      actual: row.actual,
-    }));
-  }
-
-  /** Retention: drops predictions (and their feedback) older than `cutoffMs`, then beyond `maxRows`. */
-  async applyRetention(cutoffMs: number, maxRows: number): Promise<number> {
-    let deleted = (await this.database.execute(`DELETE FROM predictions WHERE ts_ms < $1`, [cutoffMs]))
-      .rowCount;
-    let feedbackCutoff = cutoffMs;
-    const [boundary] = await this.database.query<{ ts_ms: number }>(
-      `SELECT ts_ms FROM predictions ORDER BY ts_ms DESC LIMIT 1 OFFSET $1`,
-      [maxRows],
-    );
-    if (boundary) {
-      const boundaryMs = Number(boundary.ts_ms);
-      deleted += (await this.database.execute(`DELETE FROM predictions WHERE ts_ms <= $1`, [boundaryMs]))
-        .rowCount;
-      feedbackCutoff = Math.max(feedbackCutoff, boundaryMs + 1);
+    const labelled: LabelledProductionRow[] = [];
+    const page = Math.max(limit, 100);
+    for (let offset = 0; labelled.length < limit; offset += page) {
+      const feedback = await this.database.query<{ prediction_id: string; actual: string }>(
+        `SELECT prediction_id, actual FROM feedback WHERE model_name = $1
+         ORDER BY prediction_ts_ms DESC, prediction_id DESC LIMIT $2 OFFSET $3`,
+        [model, page, offset],
+      );
+      const candidates = [
+        ...new Set(
+          feedback.flatMap((row) => predictionIdCandidates(row.prediction_id).map((ref) => ref.batchId)),
+        ),
+      ];
+      const batches = new Map<
+        string,
+        { rowCount: number; inputs: string; parsed?: Record<string, number | string>[] }
+      >();
+      for (const ids of chunks(candidates, LOOKUP_CHUNK)) {
+        const rows = await this.database.query<{ batch_id: string; row_count: number; inputs: string }>(
+          `SELECT batch_id, row_count, inputs FROM prediction_batches WHERE batch_id IN (${list(ids.length)})`,
+          ids,
+        );
+        for (const row of rows)
+          batches.set(row.batch_id, { rowCount: Number(row.row_count), inputs: row.inputs });
+      }
+      for (const row of feedback) {
+        if (labelled.length >= limit) break;
+        const ref = resolvePredictionId(row.prediction_id, (batchId) => batches.get(batchId)?.rowCount);
+        if (ref === undefined) continue;
+        const batch = batches.get(ref.batchId)!;
+        batch.parsed ??= JSON.parse(batch.inputs) as Record<string, number | string>[];
+        labelled.push({ inputs: batch.parsed[ref.row]!, actual: row.actual });
+      }
+      if (feedback.length < page) break;
     }
-    await this.database.execute(`DELETE FROM feedback WHERE prediction_ts_ms < $1`, [feedbackCutoff]);
-    return deleted;
+    return labelled;
   }
 
+  /**
+   * Retention: drops predictions (and their feedback) older than `cutoffMs`, then whole batches beyond
+   * the newest `maxRows` rows (a running sum of row counts finds the boundary). Returns rows removed.
+   */
+  async applyRetention(cutoffMs: number, maxRows: number): Promise<number> {
+    return this.database.transaction(async (tx) => {
+      const rowsIn = async (where: string, boundaryMs: number): Promise<number> => {
+        const [row] = await tx.query<{ count: number | string | null }>(
+          `SELECT SUM(row_count) AS count FROM prediction_batches WHERE ${where}`,
+          [boundaryMs],
+        );
+        return Number(row?.count ?? 0);
+      };
+      let deleted = await rowsIn('ts_ms < $1', cutoffMs);
+      await tx.execute(`DELETE FROM prediction_batches WHERE ts_ms < $1`, [cutoffMs]);
+      let feedbackCutoff = cutoffMs;
+      const [boundary] = await tx.query<{ ts_ms: number }>(
+        `SELECT ts_ms FROM (
+           SELECT ts_ms, SUM(row_count) OVER (ORDER BY ts_ms DESC, batch_id DESC ROWS UNBOUNDED PRECEDING) AS through
+           FROM prediction_batches
+         ) ranked WHERE through > $1 ORDER BY through LIMIT 1`,
+        [maxRows],
+      );
+      if (boundary) {
+        const boundaryMs = Number(boundary.ts_ms);
+        deleted += await rowsIn('ts_ms <= $1', boundaryMs);
+        await tx.execute(`DELETE FROM prediction_batches WHERE ts_ms <= $1`, [boundaryMs]);
+        feedbackCutoff = Math.max(feedbackCutoff, boundaryMs + 1);
+      }
+      await tx.execute(`DELETE FROM feedback WHERE prediction_ts_ms < $1`, [feedbackCutoff]);
+      return deleted;
+    });
+  }
+
+  /** Stored predictions (rows, not batches). */
   async countPredictions(model?: string): Promise<number> {
     const [row] = model
-      ? await this.database.query<{ count: number | string }>(
-          `SELECT COUNT(*) AS count FROM predictions WHERE model_name = $1`,
+      ? await this.database.query<{ count: number | string | null }>(
+          `SELECT SUM(row_count) AS count FROM prediction_batches WHERE model_name = $1`,
           [model],
         )
-      : await this.database.query<{ count: number | string }>(`SELECT COUNT(*) AS count FROM predictions`);
+      : await this.database.query<{ count: number | string | null }>(
+          `SELECT SUM(row_count) AS count FROM prediction_batches`,
+        );
     return Number(row?.count ?? 0);
   }
 }

@@ -22,8 +22,8 @@ function statement(rows) {
   let prepared = statements.get(rows);
   if (prepared === undefined) {
     prepared = db.prepare(
-      'INSERT INTO predictions (' + columns.join(', ') + ') VALUES ' +
-        new Array(rows).fill(rowSlots).join(', ') + ' ON CONFLICT (prediction_id) DO NOTHING',
+      'INSERT INTO prediction_batches (' + columns.join(', ') + ') VALUES ' +
+        new Array(rows).fill(rowSlots).join(', ') + ' ON CONFLICT (' + columns[0] + ') DO NOTHING',
     );
     statements.set(rows, prepared);
   }
@@ -70,14 +70,16 @@ export class PredictionWriterError extends Error {
 
 export interface SqlitePredictionWriterOptions {
   file: string;
+  /** The `prediction_batches` columns each row's values come in; the first is the key. */
   columns: readonly string[];
   busyTimeoutMs?: number;
 }
 
 /**
- * Inserts prediction rows into a SQLite file from a `worker_threads` worker, so that SQLite's ~10 µs of
- * CPU per row (four indexes) is spent on another core, not on the event loop. The main thread only
- * builds the flat parameter array and posts it (a structured clone of strings and numbers). The
+ * Inserts prediction batches (one SQL row per request) into a SQLite file from a `worker_threads`
+ * worker, so that SQLite's CPU per row (four indexes) is spent on another core, not on the event loop.
+ * The main thread only builds the flat parameter array (13 values a batch, the JSON text already
+ * built) and posts it (a structured clone of strings and numbers). The
  * worker starts on first use and again after a crash (pending writes then fail and are retried by
  * the recorder; inserts are idempotent).
  */
@@ -88,7 +90,7 @@ export class SqlitePredictionWriter {
 
   constructor(private readonly options: SqlitePredictionWriterOptions) {}
 
-  /** Inserts `params` (rows × columns values) as multi-row statements of `sizes` rows, one transaction. */
+  /** Inserts `params` (batches × columns values) as multi-row statements of `sizes` rows, one transaction. */
   insert(sizes: readonly number[], params: readonly SqlValue[]): Promise<void> {
     return this.send({ sizes, params });
   }

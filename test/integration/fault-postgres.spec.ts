@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
+import { predictionIdCandidates, resolvePredictionId } from '../../src/monitoring/domain/prediction-id';
 import { bootApp, IRIS, metricSum, sleep, TcpProxy, tempDir, until } from '../reliability/harness';
 
 const ADMIN_URL = 'postgres://root@127.0.0.1:5432/test';
@@ -68,11 +69,13 @@ describe('PostgreSQL connection lost during traffic (in-process, real PostgreSQL
     const client = new Client({ connectionString: `postgres://root@127.0.0.1:5432/${DATABASE}` });
     await client.connect();
     try {
-      const result = await client.query<{ count: string }>(
-        'SELECT count(*) AS count FROM predictions WHERE prediction_id = ANY($1)',
-        [ids],
+      const candidates = ids.flatMap((id) => predictionIdCandidates(id).map((ref) => ref.batchId));
+      const result = await client.query<{ batch_id: string; row_count: number }>(
+        'SELECT batch_id, row_count FROM prediction_batches WHERE batch_id = ANY($1)',
+        [candidates],
       );
-      return Number(result.rows[0]!.count);
+      const rowCounts = new Map(result.rows.map((row) => [row.batch_id, Number(row.row_count)]));
+      return ids.filter((id) => resolvePredictionId(id, (batchId) => rowCounts.get(batchId))).length;
     } finally {
       await client.end();
     }

@@ -73,7 +73,9 @@ describe('SIGTERM under load (node dist/main.js)', () => {
       const database = new Database(join(dataDir, 'vigil.db'), { readonly: true });
       const stored = new Set(
         (
-          database.prepare("SELECT request_id FROM predictions WHERE request_id LIKE 'sigterm-%'").all() as {
+          database
+            .prepare("SELECT request_id FROM prediction_batches WHERE request_id LIKE 'sigterm-%'")
+            .all() as {
             request_id: string;
           }[]
         ).map((row) => row.request_id),

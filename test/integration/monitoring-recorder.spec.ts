@@ -101,19 +101,19 @@ describe('PredictionRecorder (SQLite)', () => {
     expect(recorder.queued).toBe(2);
     await recorder.flushNow();
     const rows = await database.query<{
-      prediction_id: string;
+      batch_id: string;
       inputs: string;
       trace_id: string | null;
       out_of_range: string | null;
     }>(
-      `SELECT prediction_id, inputs, trace_id, out_of_range FROM predictions WHERE model_name = 'priv' ORDER BY prediction_id`,
+      `SELECT batch_id, inputs, trace_id, out_of_range FROM prediction_batches WHERE model_name = 'priv' ORDER BY batch_id`,
     );
     expect(rows).toHaveLength(2);
-    const inputs = JSON.parse(rows[0]!.inputs);
+    const [inputs] = JSON.parse(rows[0]!.inputs);
     expect(inputs).not.toHaveProperty('name');
     expect(inputs.city).toMatch(/^[0-9a-f]{64}$/);
     expect(inputs.income).toBe(50_000);
-    expect(rows.find((row) => row.trace_id === 'abc')?.out_of_range).toBe('["income"]');
+    expect(rows.find((row) => row.trace_id === 'abc')?.out_of_range).toBe('[["income"]]');
     expect(await counter(metrics, 'vigil_prediction_store_written_total')).toBe(2);
     expect(await counter(metrics, 'vigil_prediction_store_queue_rows')).toBe(0);
     recorder.onModuleDestroy();
@@ -145,7 +145,7 @@ describe('PredictionRecorder (SQLite)', () => {
     await recorder.flushNow();
     expect(recorder.queued).toBe(0);
     const [row] = await database.query<{ count: number }>(
-      `SELECT COUNT(*) AS count FROM predictions WHERE model_name = 'outage'`,
+      `SELECT SUM(row_count) AS count FROM prediction_batches WHERE model_name = 'outage'`,
     );
     expect(row!.count).toBe(7);
     expect(await counter(metrics, 'vigil_prediction_store_dropped_total', { reason: 'write_failed' })).toBe(
@@ -173,7 +173,7 @@ describe('PredictionRecorder (SQLite)', () => {
     events.emit([makeRecord({ model: 'shutdown' })]); // after unsubscribe: not recorded
     await recorder.beforeApplicationShutdown();
     const [row] = await database.query<{ count: number }>(
-      `SELECT COUNT(*) AS count FROM predictions WHERE model_name = 'shutdown'`,
+      `SELECT SUM(row_count) AS count FROM prediction_batches WHERE model_name = 'shutdown'`,
     );
     expect(row!.count).toBe(1);
   });

@@ -2,7 +2,9 @@ import { PredictionStore } from '../../src/monitoring/prediction.store';
 import {
   DATABASE_KINDS,
   type MonitoringTestDatabase,
+  makeRequestPredictions,
   makeStoredPrediction,
+  monitoringMigrationsThrough,
   openMonitoringDatabase,
 } from './monitoring-support';
 
@@ -125,6 +127,270 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
       expect(await local.countFeedback('ret')).toBe(10);
     } finally {
       await retention.cleanup();
+    }
+  });
+
+  async function batchRows(model: string): Promise<{ batch_id: string; row_count: number }[]> {
+    return (
+      await handle.database.query<{ batch_id: string; row_count: number }>(
+        `SELECT batch_id, row_count FROM prediction_batches WHERE model_name = $1 ORDER BY ts_ms, batch_id`,
+        [model],
+      )
+    ).map((row) => ({ batch_id: row.batch_id, row_count: Number(row.row_count) }));
+  }
+
+  it('stores a 100-row request as one SQL row; finds each of its ids; joins feedback on row 57 in the window', async () => {
+    const request = makeRequestPredictions(100, { model: 'hundred', timestamp: 7000 });
+    const prefix = request[0]!.predictionId.slice(0, -2);
+    await store.insertPredictions(request);
+    await store.insertPredictions(request); // retried: idempotent
+    expect(await batchRows('hundred')).toEqual([{ batch_id: prefix, row_count: 100 }]);
+    expect(await store.countPredictions('hundred')).toBe(100);
+
+    const ids = request.map((prediction) => prediction.predictionId);
+    const found = await store.findPredictions([...ids, `${prefix}-100`, prefix, `${prefix}-07`]);
+    expect(found.map((key) => key.predictionId)).toEqual(ids);
+    expect(found[57]).toEqual({
+      predictionId: `${prefix}-57`,
+      requestId: request[0]!.requestId,
+      model: 'hundred',
+      version: 1,
+      timestamp: 7000,
+    });
+    expect(await store.findByRequestId(request[0]!.requestId, 2)).toEqual(found.slice(0, 2));
+    expect(await store.findByRequestId(request[0]!.requestId, 1000)).toHaveLength(100);
+
+    await store.upsertFeedback(
+      [
+        {
+          predictionId: `${prefix}-57`,
+          model: 'hundred',
+          version: 1,
+          actual: 'yes',
+          predictionTimestamp: 7000,
+        },
+      ],
+      8000,
+    );
+    const window = await store.window('hundred', 1, 1000);
+    expect(window).toHaveLength(100);
+    expect(window.map((row) => row.predictionId)).toEqual([...ids].reverse());
+    const labelled = window.filter((row) => row.actual !== undefined);
+    expect(labelled).toEqual([
+      {
+        predictionId: `${prefix}-57`,
+        timestamp: 7000,
+        inputs: request[57]!.inputs,
+        label: request[57]!.label,
+        probabilities: request[57]!.probabilities,
+        score: request[57]!.score,
+        actual: 'yes',
+      },
+    ]);
+    await expect(store.labelledRows('hundred', 10)).resolves.toEqual([
+      { inputs: request[57]!.inputs, actual: 'yes' },
+    ]);
+  });
+
+  it('groups runs of one request into batches; anything else is a batch of one under its own id', async () => {
+    const first = makeRequestPredictions(3, { model: 'mixed', timestamp: 100 });
+    const solo = makeStoredPrediction({ model: 'mixed', predictionId: 'solo-x', timestamp: 101 });
+    const second = makeRequestPredictions(2, { model: 'mixed', timestamp: 102 });
+    const oneRow = makeRequestPredictions(1, { model: 'mixed', timestamp: 103 });
+    const split = makeRequestPredictions(2, { model: 'mixed', timestamp: 104 });
+    split[1]!.latencyMs = 99; // not one request's run: two batches of one
+    const records = [...first, solo, ...second, ...oneRow, ...split];
+    await store.insertPredictions(records);
+    expect(await batchRows('mixed')).toEqual([
+      { batch_id: first[0]!.predictionId.slice(0, -2), row_count: 3 },
+      { batch_id: 'solo-x', row_count: 1 },
+      { batch_id: second[0]!.predictionId.slice(0, -2), row_count: 2 },
+      { batch_id: oneRow[0]!.predictionId, row_count: 1 },
+      { batch_id: split[0]!.predictionId, row_count: 1 },
+      { batch_id: split[1]!.predictionId, row_count: 1 },
+    ]);
+    const ids = records.map((record) => record.predictionId);
+    expect((await store.findPredictions(ids)).map((key) => key.predictionId)).toEqual(ids);
+    expect(await store.countPredictions('mixed')).toBe(9);
+    const window = await store.window('mixed', 1, 100);
+    expect(window.map((row) => row.predictionId)).toEqual([...ids].reverse());
+    expect(window.find((row) => row.predictionId === 'solo-x')).toMatchObject({
+      inputs: solo.inputs,
+      label: solo.label,
+      probabilities: solo.probabilities,
+      score: solo.score,
+    });
+  });
+
+  it('returns exactly `size` rows when the window boundary falls inside a batch', async () => {
+    const requests = [1, 2, 3].map((index) =>
+      makeRequestPredictions(4, { model: 'cross', timestamp: index }),
+    );
+    await store.insertPredictions(requests.flat());
+    const window = await store.window('cross', 1, 6);
+    expect(window.map((row) => row.predictionId)).toEqual([
+      ...requests[2]!.map((row) => row.predictionId).reverse(),
+      requests[1]![3]!.predictionId,
+      requests[1]![2]!.predictionId,
+    ]);
+    expect(window.map((row) => row.timestamp)).toEqual([3, 3, 3, 3, 2, 2]);
+    expect(await store.window('cross', 1, 4)).toHaveLength(4);
+    expect(await store.window('cross', 1, 5)).toHaveLength(5);
+    expect(await store.window('cross', 1, 100)).toHaveLength(12);
+    expect(await store.window('cross', 1, 100, 2)).toHaveLength(8);
+    expect(await store.window('cross', 1, 5, 3)).toHaveLength(4);
+    expect(await store.window('cross', 2, 100)).toEqual([]);
+  });
+
+  it('applies retention by rows, not batches', async () => {
+    const retention = await openMonitoringDatabase(kind, 'monitoring_retention_rows');
+    try {
+      const local = new PredictionStore(retention.database);
+      const requests = [1, 2, 3, 4, 5].map((index) =>
+        makeRequestPredictions(10, { model: 'rows', timestamp: index * 100 }),
+      );
+      await local.insertPredictions(requests.flat());
+      await local.upsertFeedback(
+        requests.map((request) => ({
+          predictionId: request[5]!.predictionId,
+          model: 'rows',
+          version: 1,
+          actual: 'no',
+          predictionTimestamp: request[5]!.timestamp,
+        })),
+        5000,
+      );
+      expect(await local.countPredictions()).toBe(50);
+      // Age: the batch at 100 goes (10 rows).
+      expect(await local.applyRetention(200, 1_000_000)).toBe(10);
+      expect(await local.countPredictions()).toBe(40);
+      // Rows: at most the 25 newest; the batch holding the 25th (at 300) goes whole.
+      expect(await local.applyRetention(0, 25)).toBe(20);
+      expect(await local.countPredictions('rows')).toBe(20);
+      expect(await local.applyRetention(0, 20)).toBe(0);
+      const window = await local.window('rows', 1, 100);
+      expect(new Set(window.map((row) => row.timestamp))).toEqual(new Set([400, 500]));
+      expect(window.filter((row) => row.actual !== undefined)).toHaveLength(2);
+      expect(await local.countFeedback('rows')).toBe(2);
+    } finally {
+      await retention.cleanup();
+    }
+  });
+});
+
+describe.each(DATABASE_KINDS)('monitoring-003-prediction-batches on %s', (kind) => {
+  it('turns each old prediction row into a batch of one, found under its old id, feedback still joined', async () => {
+    const handle = await openMonitoringDatabase(
+      kind,
+      'monitoring_migrate',
+      monitoringMigrationsThrough('monitoring-002-evaluations-retrains'),
+    );
+    try {
+      const insert = `INSERT INTO predictions (prediction_id, request_id, trace_id, ts_ms, model_name, version,
+        inputs, label, probabilities, score, latency_ms, out_of_range) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
+      await handle.database.execute(insert, [
+        '0190a5b2-7c3d-7abc-8def-0123456789ab-0',
+        'r1',
+        'trace',
+        1000,
+        'old',
+        1,
+        '{"income":1,"housing":"own"}',
+        'yes',
+        '[0.25,0.75]',
+        0.75,
+        1.5,
+        '["income"]',
+      ]);
+      await handle.database.execute(insert, [
+        'legacy-id',
+        'r2',
+        null,
+        1001,
+        'old',
+        1,
+        '{"income":2}',
+        'say "no"',
+        '[0.5,0.5]',
+        null,
+        2,
+        null,
+      ]);
+      await handle.database.execute(insert, [
+        'other-0',
+        'r3',
+        null,
+        1002,
+        'old',
+        2,
+        '{"income":3}',
+        'no',
+        '[1,0]',
+        0.1,
+        3,
+        null,
+      ]);
+      await handle.database.execute(
+        `INSERT INTO feedback (prediction_id, model_name, version, actual, received_at_ms, prediction_ts_ms)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        ['legacy-id', 'old', 1, 'yes', 2000, 1001],
+      );
+
+      const database = await handle.reopen();
+      const store = new PredictionStore(database);
+      const tables = await database.query<{
+        batch_id: string;
+        row_count: number;
+        labels: string;
+        scores: string | null;
+        out_of_range: string | null;
+      }>(`SELECT batch_id, row_count, labels, scores, out_of_range FROM prediction_batches ORDER BY ts_ms`);
+      expect(tables.map((row) => ({ ...row, row_count: Number(row.row_count) }))).toEqual([
+        {
+          batch_id: '0190a5b2-7c3d-7abc-8def-0123456789ab-0',
+          row_count: 1,
+          labels: '["yes"]',
+          scores: '[0.75]',
+          out_of_range: '[["income"]]',
+        },
+        { batch_id: 'legacy-id', row_count: 1, labels: '["say \\"no\\""]', scores: null, out_of_range: null },
+        { batch_id: 'other-0', row_count: 1, labels: '["no"]', scores: '[0.1]', out_of_range: null },
+      ]);
+      await expect(database.query(`SELECT 1 FROM predictions`)).rejects.toThrow();
+      expect(await store.countPredictions('old')).toBe(3);
+      const found = await store.findPredictions([
+        '0190a5b2-7c3d-7abc-8def-0123456789ab-0',
+        'legacy-id',
+        'other-0',
+      ]);
+      expect(found.map((key) => [key.predictionId, key.requestId, key.version, key.timestamp])).toEqual([
+        ['0190a5b2-7c3d-7abc-8def-0123456789ab-0', 'r1', 1, 1000],
+        ['legacy-id', 'r2', 1, 1001],
+        ['other-0', 'r3', 2, 1002],
+      ]);
+      expect(await store.window('old', 1, 10)).toEqual([
+        {
+          predictionId: 'legacy-id',
+          timestamp: 1001,
+          inputs: { income: 2 },
+          label: 'say "no"',
+          probabilities: [0.5, 0.5],
+          actual: 'yes',
+        },
+        {
+          predictionId: '0190a5b2-7c3d-7abc-8def-0123456789ab-0',
+          timestamp: 1000,
+          inputs: { income: 1, housing: 'own' },
+          label: 'yes',
+          probabilities: [0.25, 0.75],
+          score: 0.75,
+        },
+      ]);
+      await expect(store.labelledRows('old', 10)).resolves.toEqual([
+        { inputs: { income: 2 }, actual: 'yes' },
+      ]);
+    } finally {
+      await handle.cleanup();
     }
   });
 });

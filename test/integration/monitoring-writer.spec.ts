@@ -34,7 +34,7 @@ describe('SqlitePredictionWriter (prediction store inserts on a worker thread)',
   it('rejects with the SQLite error code, then keeps writing', async () => {
     const writer = new SqlitePredictionWriter({
       file: (handle.database as SqliteDatabase).file,
-      columns: ['prediction_id', 'no_such_column'],
+      columns: ['batch_id', 'no_such_column'],
     });
     const failed = writer.insert([1], ['x', 1]);
     await expect(failed).rejects.toBeInstanceOf(PredictionWriterError);
