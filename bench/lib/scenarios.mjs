@@ -91,4 +91,4 @@ export function allScenarios() {
 
 /** `--quick`: the scenarios the targets need, iris only for the telemetry and batching comparisons. */
 export const QUICK_FILTER =
-  /^(floor|defaults)\.(iris|credit)-1row\.c50$|^(floor|defaults)\.credit-100rows\.c16$|^(off|full|nobatch)\.iris-1row\.c50$/;
+  /^(floor|defaults)\.(iris|credit)-1row\.c50$|^(floor|defaults)\.(iris|credit)-100rows\.c16$|^(off|full|nobatch)\.iris-1row\.c50$/;
