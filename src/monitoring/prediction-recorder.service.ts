@@ -57,7 +57,9 @@ export interface RecorderOptions {
  */
 @Injectable()
 export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
-  private queue: PredictionRecord[] = [];
+  /** One entry per request (one emit): a write never splits a request, whose rows form one batch. */
+  private queue: (readonly PredictionRecord[])[] = [];
+  private queuedRows = 0;
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
@@ -90,19 +92,22 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     this.timer.unref();
   }
 
+  /** Rows queued (not requests). */
   get queued(): number {
-    return this.queue.length;
+    return this.queuedRows;
   }
 
   /** The listener: cheap, never throws, never awaits. */
   enqueue(records: readonly PredictionRecord[]): void {
-    const room = this.options.queueMax - this.queue.length;
+    if (records.length === 0) return;
+    const room = this.options.queueMax - this.queuedRows;
     if (room < records.length) {
       this.metrics.predictionStoreDropped.inc({ reason: 'queue_full' }, records.length - Math.max(room, 0));
-    }
-    for (let index = 0; index < Math.min(room, records.length); index += 1) this.queue.push(records[index]!);
-    this.metrics.predictionStoreQueue.set(this.queue.length);
-    if (this.queue.length >= this.options.batchRows && !this.flushSoon) {
+      // What fits of the request (its first rows: still one run of ids, hence one batch).
+      if (room > 0) this.push(records.slice(0, room));
+    } else this.push(records);
+    this.metrics.predictionStoreQueue.set(this.queuedRows);
+    if (this.queuedRows >= this.options.batchRows && !this.flushSoon) {
       this.flushSoon = true;
       setImmediate(() => {
         this.flushSoon = false;
@@ -135,33 +140,49 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     }
   }
 
+  private push(records: readonly PredictionRecord[]): void {
+    this.queue.push(records);
+    this.queuedRows += records.length;
+  }
+
+  /** Removes the first `requests` requests (`rows` rows) from the queue. */
+  private shift(requests: number, rows: number): void {
+    this.queue.splice(0, requests);
+    this.queuedRows -= rows;
+    this.metrics.predictionStoreQueue.set(this.queuedRows);
+  }
+
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && Date.now() >= this.nextAttemptAt) {
-      const batch = this.queue.slice(0, this.options.batchRows);
+      // Whole requests, about `batchRows` rows: the request that straddles the limit goes in whole.
+      const batch: StoredPrediction[] = [];
+      let requests = 0;
+      while (requests < this.queue.length && batch.length < this.options.batchRows) {
+        for (const record of this.queue[requests]!) batch.push(this.toStored(record));
+        requests += 1;
+      }
       try {
-        await this.store.insertPredictions(batch.map((record) => this.toStored(record)));
+        await this.store.insertPredictions(batch);
       } catch (error) {
-        this.onWriteFailure(error, batch.length);
+        this.onWriteFailure(error, requests, batch.length);
         return;
       }
-      this.queue.splice(0, batch.length);
+      this.shift(requests, batch.length);
       this.consecutiveFailures = 0;
       this.batchAttempts = 0;
       this.metrics.predictionStoreWritten.inc(batch.length);
-      this.metrics.predictionStoreQueue.set(this.queue.length);
     }
     await this.maybeApplyRetention();
   }
 
-  private onWriteFailure(error: unknown, batchLength: number): void {
+  private onWriteFailure(error: unknown, requests: number, rows: number): void {
     this.consecutiveFailures += 1;
     this.batchAttempts += 1;
     const retryable = isConnectionError(error);
     if (!retryable && this.batchAttempts >= MAX_ATTEMPTS_ON_BAD_DATA) {
-      this.queue.splice(0, batchLength);
+      this.shift(requests, rows);
       this.batchAttempts = 0;
-      this.metrics.predictionStoreDropped.inc({ reason: 'write_failed' }, batchLength);
-      this.metrics.predictionStoreQueue.set(this.queue.length);
+      this.metrics.predictionStoreDropped.inc({ reason: 'write_failed' }, rows);
     }
     const backoff = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (this.consecutiveFailures - 1));
     this.nextAttemptAt = Date.now() + backoff;
@@ -169,7 +190,7 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
       this.logger.warn('Prediction store write failed; predictions stay queued', {
         'event.action': 'prediction-store-write-failed',
         'error.message': error instanceof Error ? error.message : String(error),
-        'vigil.queue_rows': this.queue.length,
+        'vigil.queue_rows': this.queuedRows,
         'vigil.retry_in_ms': backoff,
         'vigil.retryable': retryable,
       });
@@ -226,12 +247,13 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     this.unsubscribe = undefined;
     if (this.timer) clearInterval(this.timer);
     await this.flushNow(Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS / 2));
-    if (this.queue.length > 0) {
-      this.metrics.predictionStoreDropped.inc({ reason: 'write_failed' }, this.queue.length);
-      this.logger.warn(`Prediction store: ${this.queue.length} prediction(s) not written at shutdown`, {
+    if (this.queuedRows > 0) {
+      this.metrics.predictionStoreDropped.inc({ reason: 'write_failed' }, this.queuedRows);
+      this.logger.warn(`Prediction store: ${this.queuedRows} prediction(s) not written at shutdown`, {
         'event.action': 'prediction-store-shutdown',
       });
       this.queue = [];
+      this.queuedRows = 0;
     }
   }
 }

@@ -19,8 +19,11 @@ class CapturingLogger extends AppLogger {
 class FlakyStore extends PredictionStore {
   failWith: Error | undefined;
   attempts = 0;
+  /** Rows per write. */
+  readonly writes: number[] = [];
   override async insertPredictions(predictions: readonly StoredPrediction[]): Promise<void> {
     this.attempts += 1;
+    this.writes.push(predictions.length);
     if (this.failWith) throw this.failWith;
     return super.insertPredictions(predictions);
   }
@@ -46,6 +49,15 @@ function makeRecord(overrides: Partial<PredictionRecord> = {}): PredictionRecord
     latencyMs: 2,
     ...overrides,
   };
+}
+
+/** The records of one request, ids `<prefix>-<row>` as the prediction service makes them. */
+function makeRequest(rows: number, overrides: Partial<PredictionRecord> = {}): PredictionRecord[] {
+  const shared = makeRecord(overrides);
+  return Array.from({ length: rows }, (_, row) => ({
+    ...shared,
+    predictionId: `${shared.predictionId}-${row}`,
+  }));
 }
 
 async function counter(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -116,6 +128,22 @@ describe('PredictionRecorder (SQLite)', () => {
     expect(rows.find((row) => row.trace_id === 'abc')?.out_of_range).toBe('[["income"]]');
     expect(await counter(metrics, 'vigil_prediction_store_written_total')).toBe(2);
     expect(await counter(metrics, 'vigil_prediction_store_queue_rows')).toBe(0);
+    recorder.onModuleDestroy();
+  });
+
+  it('never splits a request across two writes: the 500-row slice takes the request straddling it whole', async () => {
+    const { recorder, events, store, metrics } = build();
+    const requests = [makeRequest(300, { model: 'slices' }), makeRequest(300, { model: 'slices' })];
+    requests.push(makeRequest(300, { model: 'slices' }));
+    for (const request of requests) events.emit(request);
+    expect(recorder.queued).toBe(900);
+    await recorder.flushNow();
+    expect(store.writes).toEqual([600, 300]);
+    const rows = await database.query<{ batch_id: string; row_count: number }>(
+      `SELECT batch_id, row_count FROM prediction_batches WHERE model_name = 'slices' ORDER BY batch_id`,
+    );
+    expect(rows.map((row) => Number(row.row_count))).toEqual([300, 300, 300]);
+    expect(await counter(metrics, 'vigil_prediction_store_written_total')).toBe(900);
     recorder.onModuleDestroy();
   });
 
