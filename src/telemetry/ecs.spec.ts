@@ -141,13 +141,15 @@ describe('EcsFormatter', () => {
       'prediction.id': records.map((record) => record.predictionId),
       'prediction.label': records.map((record) => record.label),
       'prediction.score': records.map((record) => record.score),
-      'prediction.probabilities': records.map((record) => record.probabilities),
       'prediction.out_of_range': ['age', 'income'],
       'http.request.id': 'r-2',
       'trace.id': 'a'.repeat(32),
     });
     expect(line['prediction.inputs']).toEqual(
       Array.from({ length: PREDICTION_EVENT_MAX_INPUTS }, (_, index) => ({ age: index })),
+    );
+    expect(line['prediction.probabilities']).toEqual(
+      records.slice(0, PREDICTION_EVENT_MAX_INPUTS).map((record) => record.probabilities),
     );
     expect(JSON.stringify(line)).not.toContain('Bob');
   });
