@@ -158,7 +158,9 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
       const batch: StoredPrediction[] = [];
       let requests = 0;
       while (requests < this.queue.length && batch.length < this.options.batchRows) {
-        for (const record of this.queue[requests]!) batch.push(this.toStored(record));
+        const request = this.queue[requests]!;
+        if (this.privacy.isNoop) for (const record of request) batch.push(record);
+        else for (const record of request) batch.push(this.toStored(record));
         requests += 1;
       }
       try {

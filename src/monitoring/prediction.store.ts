@@ -89,9 +89,14 @@ function insertSql(batches: number): string {
   return sql;
 }
 
+/** A number as JSON (`JSON.stringify` writes `null` for NaN and ±Infinity). */
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
 /**
  * The parameters of every batch (13 a batch), and how many batches: the JSON columns are built with
- * one `JSON.stringify` per column per batch, not per row.
+ * one `JSON.stringify` per column per batch, not per row (a batch of one: by concatenation, no arrays).
  */
 function batchParams(predictions: readonly StoredPrediction[]): { params: SqlValue[]; batches: number } {
   const params: SqlValue[] = [];
@@ -99,32 +104,45 @@ function batchParams(predictions: readonly StoredPrediction[]): { params: SqlVal
   for (let start = 0; start < predictions.length;) {
     const count = batchLength(predictions, start);
     const first = predictions[start]!;
+    if (count === 1) {
+      const features = first.outOfRange;
+      params.push(
+        first.predictionId,
+        first.requestId,
+        first.traceId ?? null,
+        first.timestamp,
+        first.model,
+        first.version,
+        1,
+        `[${JSON.stringify(first.inputs)}]`,
+        `[${JSON.stringify(first.label)}]`,
+        `[${JSON.stringify(first.probabilities)}]`,
+        first.score === undefined ? null : `[${jsonNumber(first.score)}]`,
+        first.latencyMs,
+        features !== undefined && features.length > 0 ? `[${JSON.stringify(features)}]` : null,
+      );
+      batches += 1;
+      start += 1;
+      continue;
+    }
     const inputs = new Array<StoredPrediction['inputs']>(count);
     const labels = new Array<string>(count);
     const probabilities = new Array<number[]>(count);
-    const scores = new Array<number | null>(count);
-    const outOfRange = new Array<string[] | null>(count);
-    let scored = false;
-    let flagged = false;
+    let scores: (number | null)[] | null = null;
+    let outOfRange: (string[] | null)[] | null = null;
     for (let row = 0; row < count; row += 1) {
       const prediction = predictions[start + row]!;
       inputs[row] = prediction.inputs;
       labels[row] = prediction.label;
       probabilities[row] = prediction.probabilities;
       const score = prediction.score;
-      if (score === undefined) scores[row] = null;
-      else {
-        scores[row] = score;
-        scored = true;
-      }
+      if (score !== undefined) (scores ??= new Array<number | null>(count).fill(null))[row] = score;
       const features = prediction.outOfRange;
-      if (features !== undefined && features.length > 0) {
-        outOfRange[row] = features;
-        flagged = true;
-      } else outOfRange[row] = null;
+      if (features !== undefined && features.length > 0)
+        (outOfRange ??= new Array<string[] | null>(count).fill(null))[row] = features;
     }
     params.push(
-      count === 1 ? first.predictionId : first.predictionId.slice(0, -2),
+      first.predictionId.slice(0, -2),
       first.requestId,
       first.traceId ?? null,
       first.timestamp,
@@ -134,9 +152,9 @@ function batchParams(predictions: readonly StoredPrediction[]): { params: SqlVal
       JSON.stringify(inputs),
       JSON.stringify(labels),
       JSON.stringify(probabilities),
-      scored ? JSON.stringify(scores) : null,
+      scores === null ? null : JSON.stringify(scores),
       first.latencyMs,
-      flagged ? JSON.stringify(outOfRange) : null,
+      outOfRange === null ? null : JSON.stringify(outOfRange),
     );
     batches += 1;
     start += count;

@@ -118,6 +118,21 @@ describe('batchLength', () => {
     ['another latency', [record('p-0'), record('p-1', { latencyMs: 2 })], [1, 1]],
     ['another trace', [record('p-0', { traceId: 'a' }), record('p-1')], [1, 1]],
     ['"-0" alone', [record('-0'), record('-1')], [1, 1]],
+    ['another prefix at the end', [record('p-0'), record('p-1'), record('q-2')], [2, 1]],
+    [
+      'a second run of the same request',
+      [record('p-0'), record('p-1'), record('q-0'), record('q-1')],
+      [2, 2],
+    ],
+    [
+      'a row of another request inside',
+      [record('p-0'), record('q-1', { requestId: 's' }), record('p-2')],
+      [1, 1, 1],
+    ],
+    // Documented limit: ids inside a run are not read (see batchLength); the prediction service never
+    // emits another prefix inside one request's records.
+    ['another prefix inside, same request fields', [record('p-0'), record('q-1'), record('p-2')], [3]],
+    ['rows 0-11', Array.from({ length: 12 }, (_, row) => record(`p-${row}`)), [12]],
   ] as [string, BatchableRecord[], number[]][])('%s', (_name, records, expected) => {
     expect(lengths(records)).toEqual(expected);
   });

@@ -57,30 +57,43 @@ export interface BatchableRecord {
 }
 
 /**
- * The number of records, from `start`, that form one batch: records `p-0, p-1, … p-(n-1)` in a row
- * sharing their request, model, version, time, trace and latency form batch `p` (n ≥ 2). Anything
- * else is a batch of one (returns 1), stored under its full prediction id, so that every batch of one
- * is named by its batch id and a row's id never has to be guessed on the way out.
+ * The number of records, from `start`, that form one batch: the records of one request, `p-0, p-1, …
+ * p-(n-1)` in a row, sharing their request id, model, version, time, trace and latency, form batch `p`
+ * (n ≥ 2). Anything else is a batch of one (returns 1), stored under its full prediction id, so that
+ * every batch of one is named by its batch id and a row's id never has to be guessed on the way out.
+ *
+ * Inside a run only the ids' lengths are compared, then the last id in full (falling back to every id
+ * when it differs): reading a string's characters makes V8 flatten the id the service built by
+ * concatenation, ~0.3 µs a row, a third of the store's cost. One request's records all carry the
+ * prefix the prediction service drew for it, so the shortcut cannot group two requests.
  */
 export function batchLength(records: readonly BatchableRecord[], start: number): number {
   const first = records[start]!;
   const id = first.predictionId;
-  if (!id.endsWith('-0') || id.length < 3) return 1;
+  if (id.length < 3 || !id.endsWith('-0')) return 1;
   const base = id.slice(0, -1);
   let end = start + 1;
-  while (end < records.length) {
-    const next = records[end]!;
-    if (
-      next.predictionId !== base + String(end - start) ||
-      next.requestId !== first.requestId ||
-      next.timestamp !== first.timestamp ||
-      next.model !== first.model ||
-      next.version !== first.version ||
-      next.traceId !== first.traceId ||
-      next.latencyMs !== first.latencyMs
-    )
-      break;
+  while (end < records.length && sameRequest(records[end]!, first, base.length + digits(end - start)))
     end += 1;
-  }
-  return end - start;
+  if (end - start === 1 || records[end - 1]!.predictionId === base + String(end - start - 1))
+    return end - start;
+  let checked = start + 1;
+  while (checked < end && records[checked]!.predictionId === base + String(checked - start)) checked += 1;
+  return checked - start;
+}
+
+function sameRequest(record: BatchableRecord, first: BatchableRecord, idLength: number): boolean {
+  return (
+    record.predictionId.length === idLength &&
+    record.requestId === first.requestId &&
+    record.timestamp === first.timestamp &&
+    record.model === first.model &&
+    record.version === first.version &&
+    record.traceId === first.traceId &&
+    record.latencyMs === first.latencyMs
+  );
+}
+
+function digits(row: number): number {
+  return row < 10 ? 1 : row < 100 ? 2 : row < 1000 ? 3 : String(row).length;
 }
