@@ -14,8 +14,11 @@ interface SentRequest {
 /** A scripted `_bulk` endpoint: answers with the next response (or throws it), records what it got. */
 function scriptedSender(script: (BulkResponse | Error | ((lines: string[]) => BulkResponse))[]) {
   const sent: SentRequest[] = [];
-  const sender = async (path: string, ndjson: string): Promise<BulkResponse> => {
-    const lines = ndjson.split('\n').filter((line) => line !== '');
+  const sender = async (path: string, ndjson: Buffer): Promise<BulkResponse> => {
+    const lines = ndjson
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '');
     sent.push({ path, lines });
     const next = script.length > 1 ? script.shift() : script[0];
     if (next instanceof Error) throw next;

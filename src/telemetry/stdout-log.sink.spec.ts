@@ -5,8 +5,8 @@ import { StdoutLogSink } from './stdout-log.sink';
 class SlowStream extends Writable {
   readonly chunks: string[] = [];
   blocked = true;
-  override write(chunk: string): boolean {
-    this.chunks.push(chunk);
+  override write(chunk: string | Buffer): boolean {
+    this.chunks.push(chunk.toString());
     return !this.blocked;
   }
   drain(): void {

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { BoundedQueue } from './bounded-queue';
+import { encodeLines } from './encode-lines';
 
 export interface StdoutLogSinkOptions {
   /** Lines held while the stream is behind; beyond that the oldest are dropped. */
@@ -75,7 +76,8 @@ export class StdoutLogSink {
     const lines = this.queue.shift(this.queue.size);
     let ok = true;
     try {
-      ok = this.stream.write(lines.join('\n') + '\n');
+      // Bytes, not a joined string: the stream would encode it with Buffer.from, ~1 ns a byte.
+      ok = this.stream.write(encodeLines(lines));
     } catch {
       // A closed stdout (EPIPE) must not take the service down: the lines are lost and counted.
       this.options.onDrop?.(lines.length);

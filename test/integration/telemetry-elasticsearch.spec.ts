@@ -45,7 +45,7 @@ function clientSender(client: Client): BulkSender {
           method: 'POST',
           path: pathname,
           querystring: Object.fromEntries(new URLSearchParams(query)),
-          bulkBody: ndjson,
+          bulkBody: ndjson.toString('utf8'),
         },
         { meta: true, signal, maxRetries: 0 },
       );
