@@ -1,4 +1,4 @@
-import { securityHeaders } from './security-headers';
+import { apiSecurityHeaders, securityHeaders } from './security-headers';
 
 describe('securityHeaders', () => {
   it('computes helmet headers once, with a CSP that lets Swagger UI run', () => {
@@ -9,5 +9,16 @@ describe('securityHeaders', () => {
     expect(headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
     expect(headers['content-security-policy']).toContain("default-src 'self'");
     expect(headers).not.toHaveProperty('x-powered-by');
+  });
+
+  it('gives JSON answers the REST set: no caching, no framing, no sniffing', () => {
+    expect(apiSecurityHeaders()).toEqual({
+      'cache-control': 'no-store',
+      'content-security-policy': "frame-ancestors 'none'",
+      'strict-transport-security': securityHeaders()['strict-transport-security'],
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    });
   });
 });

@@ -121,13 +121,28 @@ describe('rate limits, headers, errors and logs (e2e)', () => {
     }
   });
 
-  it('security headers on answers, errors and the docs; no x-powered-by', async () => {
+  it('REST security headers on API answers and errors', async () => {
     for (const response of [
       await inject('POST', '/predict', IRIS),
       await inject('POST', '/predict', { bad: 1 }),
-      await inject('GET', '/nowhere'),
-      await inject('GET', '/docs'),
+      await inject('POST', '/v1/models/iris/predict', { instances: [] }),
+      await inject('GET', '/health/live'),
     ]) {
+      expect(response.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'content-security-policy': "frame-ancestors 'none'",
+        'cache-control': 'no-store',
+        'strict-transport-security': expect.stringContaining('max-age='),
+        'referrer-policy': 'no-referrer',
+        'x-request-id': expect.any(String),
+      });
+      expect(response.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it('browser security headers on the docs and other pages; no x-powered-by', async () => {
+    for (const response of [await inject('GET', '/nowhere'), await inject('GET', '/docs')]) {
       expect(response.headers).toMatchObject({
         'x-content-type-options': 'nosniff',
         'x-frame-options': 'SAMEORIGIN',
