@@ -25,3 +25,18 @@ describe('timeOrderedId', () => {
     expect(ids.size).toBe(10_000);
   });
 });
+
+describe('timeOrderedId within one millisecond', () => {
+  it('counts up, so ids made one after the other sort in that order', () => {
+    const at = 1_800_000_000_000;
+    const ids = Array.from({ length: 1000 }, () => timeOrderedId(at));
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('draws a new random tail when the counter runs out, never repeating an id', () => {
+    const at = 1_800_000_000_001;
+    const ids = Array.from({ length: 9000 }, () => timeOrderedId(at));
+    expect(new Set(ids).size).toBe(9000);
+    expect(new Set(ids.map((id) => id.slice(18))).size).toBeGreaterThan(1);
+  });
+});

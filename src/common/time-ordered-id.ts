@@ -1,24 +1,38 @@
 import { randomUUID } from 'node:crypto';
 
 /**
- * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds first, then random bits, so ids made later
- * sort later. Request and prediction ids are keys of the prediction store: random (v4) keys land all
- * over the B-tree indexes and cost SQLite ~40 µs per stored row once the table outgrows the page
- * cache; time-ordered keys are appended at the right edge (~5 µs a row, `docs/performance.md`).
+ * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds first, then a 12-bit counter, then random
+ * bits, so ids made later sort later. Request and prediction ids are keys of the prediction store:
+ * random (v4) keys land all over the B-tree indexes and cost SQLite ~40 µs per stored row once the
+ * table outgrows the page cache; time-ordered keys are appended at the right edge (~5 µs a row,
+ * `docs/performance.md`).
  *
- * Built from `randomUUID()` (Node keeps a pool of random bytes, so it costs well under a microsecond):
- * its first 12 hex digits become the timestamp, and the version digit becomes 7. Ids made within the
- * same millisecond sort randomly among themselves, which keeps the index appends local all the same.
+ * RFC 9562 § 6.2 method 1: within one millisecond, `rand_a` is a counter that starts at a random
+ * value (below 2,048, leaving room) and the random tail is drawn once per millisecond, so ids of the
+ * same millisecond stay unique and ordered while a new random tail costs one `randomUUID()` per
+ * millisecond, not per id. When the counter runs out, a fresh tail is drawn (uniqueness still holds;
+ * order within that millisecond is then random).
  */
 let cachedMs = -1;
-let cachedTime = '';
+let prefix = '';
+let tail = '';
+let counter = 0;
 
-export function timeOrderedId(now: number = Date.now()): string {
+function refresh(now: number): void {
+  const random = randomUUID();
   if (now !== cachedMs) {
-    // The timestamp part changes once a millisecond: under load, many ids share it.
     const time = now.toString(16).padStart(12, '0');
-    cachedTime = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+    prefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
     cachedMs = now;
   }
-  return cachedTime + randomUUID().slice(15);
+  // `random` is xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx: its variant and random bits from index 18 on.
+  tail = random.slice(18);
+  counter = Number.parseInt(random.slice(15, 18), 16) & 0x7ff;
+}
+
+export function timeOrderedId(now: number = Date.now()): string {
+  if (now !== cachedMs || counter > 0xfff) refresh(now);
+  const id = prefix + counter.toString(16).padStart(3, '0') + tail;
+  counter += 1;
+  return id;
 }
