@@ -1,5 +1,5 @@
-import { Counter, Histogram, Registry } from 'prom-client';
-import { counterSeries, histogramSeries } from './bound-series';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { counterSeries, gaugeSeries, histogramSeries } from './bound-series';
 
 function pair(kind: 'fast' | 'prom') {
   const registry = new Registry();
@@ -70,6 +70,25 @@ describe('bound metric series', () => {
     const text = await fast.registry.metrics();
     expect(text).toContain('score_count{model="credit",version="3"} 2');
     expect(text).toContain('predictions_total{model="credit",label="yes"} 6');
+  });
+
+  it('gauges go up and down like prom-client, also after a reset', async () => {
+    const texts: string[] = [];
+    for (const kind of ['fast', 'prom'] as const) {
+      const registry = new Registry();
+      const gauge = new Gauge({ name: 'active', help: 'g', labelNames: ['method'], registers: [registry] });
+      const series =
+        kind === 'fast' ? gaugeSeries(gauge, { method: 'GET' }) : gauge.labels({ method: 'GET' });
+      series.inc();
+      series.inc(3);
+      series.dec();
+      registry.resetMetrics();
+      series.inc(2);
+      series.dec(0.5);
+      texts.push(await registry.metrics());
+    }
+    expect(texts[0]).toBe(texts[1]);
+    expect(texts[0]).toContain('active{method="GET"} 1.5');
   });
 
   it('reject what prom-client rejects', () => {

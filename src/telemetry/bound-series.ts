@@ -1,4 +1,4 @@
-import type { Counter, Histogram, LabelValues } from 'prom-client';
+import type { Counter, Gauge, Histogram, LabelValues } from 'prom-client';
 
 /**
  * Metric series bound once to fixed label values, updated with a plain field write.
@@ -8,7 +8,7 @@ import type { Counter, Histogram, LabelValues } from 'prom-client';
  * row (score histogram, class counter) — 4–5 % of the service's CPU under load (docs/performance.md).
  * These series look their prom-client entry up by its precomputed key and update it in place, which
  * is what prom-client itself does after hashing (15.x: histogram entries `{ labels, bucketValues, sum,
- * count }`, counter entries `{ labels, value }`, both mutated in place). Whenever the entry is missing
+ * count }`, counter and gauge entries `{ labels, value }`, mutated in place by `inc`/`dec`). Whenever the entry is missing
  * (the metric was reset, or the series removed), the update goes through prom-client's own path,
  * which recreates it under the same key. `bound-series.spec.ts` checks the exposition text against
  * prom-client's own path, so a prom-client release that changes this layout fails the tests.
@@ -19,6 +19,12 @@ export interface HistogramSeries {
 
 export interface CounterSeries {
   inc(value?: number): void;
+}
+
+/** Only `inc`/`dec`: prom-client's `set` replaces the entry, so a bound `set` would gain nothing. */
+export interface GaugeSeries {
+  inc(value?: number): void;
+  dec(value?: number): void;
 }
 
 interface HistogramEntry {
@@ -104,5 +110,21 @@ export function counterSeries<T extends string>(counter: Counter<T>, labels: Lab
       }
       entry.value += value;
     },
+  };
+}
+
+export function gaugeSeries<T extends string>(gauge: Gauge<T>, labels: LabelValues<T>): GaugeSeries {
+  const child = gauge.labels(labels);
+  const internals = gauge as unknown as Internals<CounterEntry>;
+  const key = entryKey(internals, labels, () => child.inc(0));
+  if (key === undefined) return child;
+  const add = (delta: number, slow: () => void): void => {
+    const entry = internals.hashMap[key];
+    if (entry === undefined || !Number.isFinite(delta)) slow();
+    else entry.value += delta;
+  };
+  return {
+    inc: (value = 1) => add(value, () => child.inc(value)),
+    dec: (value = 1) => add(-value, () => child.dec(value)),
   };
 }

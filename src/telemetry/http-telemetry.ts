@@ -9,9 +9,8 @@ import {
 } from '@opentelemetry/api';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { Gauge } from 'prom-client';
 import { AppConfig } from '../config/config';
-import { type HistogramSeries, histogramSeries } from './bound-series';
+import { type GaugeSeries, gaugeSeries, type HistogramSeries, histogramSeries } from './bound-series';
 import { LogPipeline } from './log-pipeline';
 import { AppLogger, NestEcsLogger } from './logger';
 import { Metrics } from './metrics';
@@ -66,7 +65,7 @@ export interface HttpTelemetryOptions {
  */
 class HttpMetricChildren {
   private readonly durations = new Map<string, Map<string, Map<number, HistogramSeries>>>();
-  private readonly active = new Map<string, Gauge.Internal<string>>();
+  private readonly active = new Map<string, GaugeSeries>();
 
   constructor(private readonly metrics: Metrics) {}
 
@@ -93,10 +92,10 @@ class HttpMetricChildren {
     return child;
   }
 
-  activeRequests(method: string): Gauge.Internal<string> {
+  activeRequests(method: string): GaugeSeries {
     let child = this.active.get(method);
     if (child === undefined) {
-      child = this.metrics.httpActiveRequests.labels(method);
+      child = gaugeSeries(this.metrics.httpActiveRequests, { method });
       this.active.set(method, child);
     }
     return child;
