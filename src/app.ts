@@ -8,6 +8,8 @@ import { installRateLimits } from './common/rate-limit';
 import { timeOrderedId } from './common/time-ordered-id';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { installDrainGuard } from './health/shutdown.hooks';
+import { installPredictionRoutes } from './prediction/prediction.routes';
+import { PredictionService } from './prediction/prediction.service';
 import { ShutdownService } from './health/shutdown.service';
 import { installSecurityHeaders } from './security-headers';
 import { setupSwagger } from './swagger';
@@ -56,6 +58,11 @@ export async function createApp(config?: AppConfig): Promise<NestFastifyApplicat
   setupTelemetry(app);
   installSecurityHeaders(fastify);
   await installRateLimits(app, app.get(AppConfig));
+  installPredictionRoutes(fastify, {
+    predictions: app.get(PredictionService),
+    defaultModel: app.get(AppConfig).DEFAULT_MODEL,
+    logger: app.get(AppLogger),
+  });
   setupSwagger(app);
   app.useGlobalFilters(new HttpErrorFilter(app.get(AppLogger)));
   // No enableShutdownHooks(): main.ts installs SIGTERM/SIGINT handling that drains first and exits 0

@@ -116,26 +116,37 @@ function describeFastifyError(error: FastifyLikeError): string {
   }
 }
 
+/**
+ * Answers `error` with the error envelope (the filter's work, also called by the plain Fastify predict
+ * routes, which Nest's filters do not see). Unknown errors are logged with their stack, never sent.
+ */
+export function sendError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: AppLogger,
+): void {
+  const { status, body, retryAfterSeconds } = toErrorResponse(error, String(request.id));
+  if (status >= 500 && !(error instanceof AppError)) {
+    logger.error('Unhandled error', {
+      'error.type': error instanceof Error ? error.name : typeof error,
+      'error.message': error instanceof Error ? error.message : String(error),
+      'error.stack_trace': error instanceof Error ? error.stack : undefined,
+      'http.request.id': body.requestId,
+      ...traceLogFields(request),
+    });
+  }
+  if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
+  // A route may have declared another type (@Header on the artifact download): the envelope is JSON.
+  void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+}
+
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: AppLogger) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    const { status, body, retryAfterSeconds } = toErrorResponse(error, String(request.id));
-    if (status >= 500 && !(error instanceof AppError)) {
-      this.logger.error('Unhandled error', {
-        'error.type': error instanceof Error ? error.name : typeof error,
-        'error.message': error instanceof Error ? error.message : String(error),
-        'error.stack_trace': error instanceof Error ? error.stack : undefined,
-        'http.request.id': body.requestId,
-        ...traceLogFields(request),
-      });
-    }
-    if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
-    // A route may have declared another type (@Header on the artifact download): the envelope is JSON.
-    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+    sendError(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
   }
 }
