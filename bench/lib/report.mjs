@@ -46,7 +46,8 @@ export function evaluateTargets(report) {
     );
   }
   const vigil = report.scenarios.filter((item) => item.profile !== 'floor' && item.profile !== 'cluster');
-  const rss = vigil.length > 0 ? Math.max(...vigil.map((item) => item.server.rssPeakMb)) : null;
+  const rss =
+    vigil.length > 0 ? Math.round(Math.max(...vigil.map((item) => item.server.rssPeakMb)) * 10) / 10 : null;
   add('RSS under load (peak, one process)', '≤ 250', rss, rss <= 250, 'MB');
   const startup = report.startup.byProfile.defaults ?? null;
   add('startup to ready (defaults)', '≤ 3000', startup, startup <= 3000, 'ms');
