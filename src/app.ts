@@ -39,6 +39,9 @@ export async function createApp(config?: AppConfig): Promise<NestFastifyApplicat
       headersTimeout: Math.min(60_000, requestTimeout),
       connectionsCheckingInterval: 1000,
     },
+    // While closing, Fastify would answer 503 with its own body; the drain guard (installDrainGuard)
+    // already refuses new work with 503 SHUTTING_DOWN in the error envelope, from the first moment.
+    return503OnClosing: false,
     // Router and HTTP-parser errors in the error envelope (Fastify's defaults echo the URL back).
     frameworkErrors,
     clientErrorHandler,
