@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BoundedQueue } from './bounded-queue';
 import { encodeLines } from './encode-lines';
 import type { Metrics } from './metrics';
@@ -46,10 +48,14 @@ const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 /** Keeps the bulk answer small: only what we count. */
 const FILTER_PATH = 'filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason';
 
-/** A `BulkSender` on Node's `fetch`. Credentials in the URL become a Basic authorization header. */
-export function fetchBulkSender(baseUrl: string): BulkSender {
+/**
+ * A `BulkSender` on `node:http`/`node:https` with one kept-alive connection. Credentials in the URL
+ * become a Basic authorization header. Not `fetch`: undici's fetch copies the body into a web stream
+ * and keeps per-request state that cost ~45 MB of RSS under load (docs/performance.md).
+ */
+export function httpBulkSender(baseUrl: string): BulkSender {
   const base = new URL(baseUrl);
-  const headers: Record<string, string> = {
+  const headers: Record<string, string | number> = {
     'content-type': 'application/x-ndjson',
     accept: 'application/json',
   };
@@ -57,23 +63,45 @@ export function fetchBulkSender(baseUrl: string): BulkSender {
     const user = decodeURIComponent(base.username);
     const password = decodeURIComponent(base.password);
     headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-    base.username = '';
-    base.password = '';
   }
-  const prefix = base.href.replace(/\/+$/, '');
-  return async (path, ndjson, signal) => {
-    // A Buffer body: given a string, undici first rescans it for lone surrogates (toUSVString), which
-    // cost 3 % of the service's CPU under load.
-    const response = await fetch(`${prefix}${path}`, { method: 'POST', headers, body: ndjson, signal });
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    return { status: response.status, body };
-  };
+  const secure = base.protocol === 'https:';
+  const request = secure ? httpsRequest : httpRequest;
+  // One request in flight at a time (the shipper's rule): one socket is enough.
+  const agent = secure
+    ? new HttpsAgent({ keepAlive: true, maxSockets: 1 })
+    : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  const prefix = base.pathname.replace(/\/+$/, '');
+  return (path, ndjson, signal) =>
+    new Promise<BulkResponse>((resolve, reject) => {
+      const outgoing = request(
+        {
+          protocol: base.protocol,
+          hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: base.port,
+          method: 'POST',
+          path: `${prefix}${path}`,
+          headers: { ...headers, 'content-length': ndjson.length },
+          agent,
+          signal,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            let body: unknown;
+            try {
+              body = chunks.length === 0 ? undefined : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              body = undefined;
+            }
+            resolve({ status: response.statusCode ?? 0, body });
+          });
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(ndjson);
+    });
 }
 
 interface BulkItemResult {
@@ -130,7 +158,7 @@ export class ElasticsearchLogShipper {
       { max: options.bufferMaxBytes ?? Number.POSITIVE_INFINITY, of: (line) => line.length },
     );
     this.bulkMaxBytes = options.bulkMaxBytes ?? DEFAULT_BULK_MAX_BYTES;
-    this.sender = options.sender ?? fetchBulkSender(options.url);
+    this.sender = options.sender ?? httpBulkSender(options.url);
     this.path = `/${encodeURIComponent(options.dataStream)}/_bulk?${FILTER_PATH}`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.maxRetries = options.maxRetries ?? 3;

@@ -137,7 +137,12 @@ type Behaviour = 'ok' | 'hang' | 'throttle-twice' | 'fail';
 
 /** A local stand-in for Elasticsearch that records requests and behaves as told. */
 class FakeElasticsearch {
-  readonly requests: { url: string; headers: IncomingMessage['headers']; lines: string[] }[] = [];
+  readonly requests: {
+    url: string;
+    headers: IncomingMessage['headers'];
+    lines: string[];
+    remotePort?: number;
+  }[] = [];
   behaviour: Behaviour = 'ok';
   private throttled = 0;
   private readonly hanging: ServerResponse[] = [];
@@ -146,7 +151,12 @@ class FakeElasticsearch {
     request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
     request.on('end', () => {
       const lines = body.split('\n').filter((line) => line !== '');
-      this.requests.push({ url: request.url ?? '', headers: request.headers, lines });
+      this.requests.push({
+        url: request.url ?? '',
+        headers: request.headers,
+        lines,
+        remotePort: request.socket.remotePort,
+      });
       if (this.behaviour === 'hang') {
         this.hanging.push(response);
         return;
@@ -228,6 +238,23 @@ describe('Elasticsearch shipping against a misbehaving server', () => {
     expect(first.headers.authorization).toBe(`Basic ${Buffer.from('elastic:s3cret').toString('base64')}`);
     expect(first.lines[0]).toBe('{"create":{}}');
     expect(await sample(metrics, 'vigil_log_events_dropped_total')).toBe(0);
+  });
+
+  it('keeps the path of the URL (Elasticsearch behind a proxy) and ships every batch on one kept-alive connection', async () => {
+    const metrics = new Metrics();
+    const pipeline = pipelineFor(`${url}/elastic/`, metrics);
+    for (let batch = 0; batch < 3; batch += 1) {
+      for (let index = 0; index < 20; index += 1) pipeline.write(`{"batch":${batch},"n":${index}}`);
+      await waitFor(
+        async () => (await sample(metrics, 'vigil_log_events_shipped_total')) === 20 * (batch + 1),
+        `batch ${batch} shipped`,
+      );
+    }
+    await pipeline.close(500);
+    expect(es.requests).toHaveLength(3);
+    for (const request of es.requests) expect(request.url).toMatch(/^\/elastic\/logs-vigil-test\/_bulk\?/);
+    expect(new Set(es.requests.map((request) => request.remotePort)).size).toBe(1);
+    expect(es.documents).toBe(60);
   });
 
   it.each([
