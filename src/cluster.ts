@@ -265,6 +265,8 @@ export function serveClusterMetrics(fastify: FastifyInstance, registry: Registry
 
 /** main.ts plus the cluster `/metrics` route: keep the two in step. */
 async function runWorker(config: AppConfig): Promise<void> {
+  const { limitHeapGrowth } = await import('./common/heap-growth');
+  limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
   // Same order as main.ts: tracing must patch `http` before Fastify and Nest load.
   await import('./telemetry/instrument');
   await import('reflect-metadata');

@@ -2,12 +2,14 @@
 import './telemetry/instrument';
 import 'reflect-metadata';
 import { createApp } from './app';
+import { limitHeapGrowth } from './common/heap-growth';
 import { loadConfig } from './config/config';
 import { installShutdownSignals } from './health/shutdown.hooks';
 import { AppLogger } from './telemetry/logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
   const app = await createApp(config);
   installShutdownSignals(app);
   await app.listen({ port: config.PORT, host: config.HOST });

@@ -76,6 +76,8 @@ export class EnvSchema {
   @Transform(toNumber) @IsInt() @Min(1) QUEUE_MAX_ROWS = 4096;
   /** `node dist/cluster.js` only: worker processes sharing PORT (0 = one per CPU core). */
   @Transform(toNumber) @IsInt() @Min(0) WORKERS = 0;
+  /** Old-generation growth past the last full GC's survivors, in % (0 = V8's own, up to 300 %). */
+  @Transform(toNumber) @IsInt() @Min(0) @Max(1000) HEAP_GROWTH_PERCENT = 50;
 
   // --- Telemetry ------------------------------------------------------------------------------------
   @IsIn(['error', 'warn', 'info', 'debug']) LOG_LEVEL = 'info';
