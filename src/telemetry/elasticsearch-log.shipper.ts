@@ -88,6 +88,10 @@ export function httpBulkSender(baseUrl: string): BulkSender {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('error', reject);
+          // A connection cut or timed out mid-body: settle, or the shipper would wait forever.
+          response.on('close', () => {
+            if (!response.complete) reject(new Error('Elasticsearch response aborted'));
+          });
           response.on('end', () => {
             let body: unknown;
             try {

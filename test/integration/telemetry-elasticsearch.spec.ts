@@ -133,7 +133,7 @@ describe('Elasticsearch bulk payload (official client mock)', () => {
   });
 });
 
-type Behaviour = 'ok' | 'hang' | 'throttle-twice' | 'fail';
+type Behaviour = 'ok' | 'hang' | 'stall-body' | 'throttle-twice' | 'fail';
 
 /** A local stand-in for Elasticsearch that records requests and behaves as told. */
 class FakeElasticsearch {
@@ -158,6 +158,13 @@ class FakeElasticsearch {
         remotePort: request.socket.remotePort,
       });
       if (this.behaviour === 'hang') {
+        this.hanging.push(response);
+        return;
+      }
+      if (this.behaviour === 'stall-body') {
+        // Headers and half a body, then nothing: the client's timeout must still end the request.
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        response.write('{"errors":false,"items":[');
         this.hanging.push(response);
         return;
       }
@@ -260,6 +267,7 @@ describe('Elasticsearch shipping against a misbehaving server', () => {
   it.each([
     ['refuses connections', 'refused'],
     ['hangs', 'hang'],
+    ['stalls halfway through its answer', 'stall-body'],
     ['answers 500', 'fail'],
   ] as const)('stays bounded and counts every loss when Elasticsearch %s', async (_label, mode) => {
     let target = url;
