@@ -7,6 +7,7 @@ import { clientErrorHandler, frameworkErrors, parseQueryString } from './common/
 import { installRateLimits } from './common/rate-limit';
 import { timeOrderedId } from './common/time-ordered-id';
 import { HttpErrorFilter } from './common/http-error.filter';
+import { installJsonBodyParser } from './common/json-body';
 import { installDrainGuard } from './health/shutdown.hooks';
 import { installPredictionRoutes } from './prediction/prediction.routes';
 import { PredictionService } from './prediction/prediction.service';
@@ -57,6 +58,7 @@ export async function createApp(config?: AppConfig): Promise<NestFastifyApplicat
     void reply.header('x-request-id', request.id);
     done();
   });
+  installJsonBodyParser(app);
   installDrainGuard(fastify, app.get(ShutdownService));
   setupTelemetry(app);
   installSecurityHeaders(fastify);

@@ -96,7 +96,8 @@ function jsonNumber(value: number): string {
 
 /**
  * The parameters of every batch (13 a batch), and how many batches: the JSON columns are built with
- * one `JSON.stringify` per column per batch, not per row (a batch of one: by concatenation, no arrays).
+ * one `JSON.stringify` per column per batch, not per row (a batch of one: by concatenation, no arrays);
+ * the inputs column is the request's own text when the prediction path kept it (`requestInputs`).
  */
 function batchParams(predictions: readonly StoredPrediction[]): { params: SqlValue[]; batches: number } {
   const params: SqlValue[] = [];
@@ -114,7 +115,7 @@ function batchParams(predictions: readonly StoredPrediction[]): { params: SqlVal
         first.model,
         first.version,
         1,
-        `[${JSON.stringify(first.inputs)}]`,
+        first.requestInputs?.rows === 1 ? first.requestInputs.json : `[${JSON.stringify(first.inputs)}]`,
         `[${JSON.stringify(first.label)}]`,
         `[${JSON.stringify(first.probabilities)}]`,
         first.score === undefined ? null : `[${jsonNumber(first.score)}]`,
@@ -125,14 +126,16 @@ function batchParams(predictions: readonly StoredPrediction[]): { params: SqlVal
       start += 1;
       continue;
     }
-    const inputs = new Array<StoredPrediction['inputs']>(count);
+    // The request's own text when this batch is the whole request (the recorder may have cut it).
+    const inputsText = first.requestInputs?.rows === count ? first.requestInputs.json : undefined;
+    const inputs = inputsText === undefined ? new Array<StoredPrediction['inputs']>(count) : undefined;
     const labels = new Array<string>(count);
     const probabilities = new Array<number[]>(count);
     let scores: (number | null)[] | null = null;
     let outOfRange: (string[] | null)[] | null = null;
     for (let row = 0; row < count; row += 1) {
       const prediction = predictions[start + row]!;
-      inputs[row] = prediction.inputs;
+      if (inputs !== undefined) inputs[row] = prediction.inputs;
       labels[row] = prediction.label;
       probabilities[row] = prediction.probabilities;
       const score = prediction.score;
@@ -149,7 +152,7 @@ function batchParams(predictions: readonly StoredPrediction[]): { params: SqlVal
       first.model,
       first.version,
       count,
-      JSON.stringify(inputs),
+      inputsText ?? JSON.stringify(inputs),
       JSON.stringify(labels),
       JSON.stringify(probabilities),
       scores === null ? null : JSON.stringify(scores),

@@ -21,6 +21,13 @@ export interface PredictionRecord {
   latencyMs: number;
   /** Features whose value was outside the training range. */
   outOfRange?: string[];
+  /**
+   * First record of a request only, when its JSON body was kept: the request's instances as the
+   * client sent them (a JSON array of `rows` objects, `instancesJson`). The prediction store writes
+   * this text instead of serialising every row's `inputs` again, when it stores all `rows` together
+   * and no privacy rule rewrites the inputs.
+   */
+  requestInputs?: { json: string; rows: number };
 }
 
 export type PredictionListener = (records: readonly PredictionRecord[]) => void;

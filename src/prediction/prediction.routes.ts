@@ -34,7 +34,13 @@ export function installPredictionRoutes(fastify: FastifyInstance, options: Predi
     answer(
       request,
       reply,
-      predictions.predict(request.params.name, request.body, request.id, traceContextOf(request)),
+      predictions.predict(
+        request.params.name,
+        request.body,
+        request.id,
+        traceContextOf(request),
+        request.jsonText,
+      ),
     );
   });
 
@@ -48,6 +54,7 @@ export function installPredictionRoutes(fastify: FastifyInstance, options: Predi
         request.body,
         request.id,
         traceContextOf(request),
+        request.jsonText,
       ),
     );
   });
@@ -56,7 +63,13 @@ export function installPredictionRoutes(fastify: FastifyInstance, options: Predi
     answer(
       request,
       reply,
-      predictions.predictDefault(defaultModel, request.body, request.id, traceContextOf(request)),
+      predictions.predictDefault(
+        defaultModel,
+        request.body,
+        request.id,
+        traceContextOf(request),
+        request.jsonText,
+      ),
     );
   });
 }

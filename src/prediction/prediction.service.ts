@@ -10,6 +10,7 @@ import type { Batch, BatchRun } from '../inference/micro-batcher';
 import { ModelPoolService } from '../inference/model-pool.service';
 import type { InferenceOutput } from '../inference/onnx-session.adapter';
 import { type RangeWarning, readInstances } from './domain/input-validator';
+import { instancesJson } from './domain/instances-json';
 import { PredictionEvents, type PredictionRecord } from './prediction-events';
 
 export interface Prediction {
@@ -38,6 +39,8 @@ export interface PredictResponse {
 export class PredictionService {
   private readonly tracer: Tracer = trace.getTracer('vigil');
   private readonly maxInstances: number;
+  /** The store keeps each request's instances text (`requestInputs`): only worth scanning when it is on. */
+  private readonly keepRequestInputs: boolean;
 
   constructor(
     private readonly pool: ModelPoolService,
@@ -46,6 +49,7 @@ export class PredictionService {
     config: AppConfig,
   ) {
     this.maxInstances = config.MAX_INSTANCES_PER_REQUEST;
+    this.keepRequestInputs = config.PREDICTION_STORE_ENABLED;
   }
 
   /**
@@ -57,9 +61,10 @@ export class PredictionService {
     body: unknown,
     requestId: string,
     traceContext?: Context,
+    jsonText?: string,
   ): Promise<PredictResponse> {
     const model = this.pool.getProduction(name) ?? (await this.pool.explainMiss(name));
-    return this.execute(model, body, false, requestId, traceContext);
+    return this.execute(model, body, false, requestId, traceContext, jsonText);
   }
 
   /** `POST /v1/models/{name}/versions/{v}/predict`: any version, loaded on demand. */
@@ -69,12 +74,13 @@ export class PredictionService {
     body: unknown,
     requestId: string,
     traceContext?: Context,
+    jsonText?: string,
   ): Promise<PredictResponse> {
     if (!/^[1-9]\d{0,8}$/.test(version)) {
       throw new InvalidInputError([{ field: 'version', problem: 'must be a positive integer' }]);
     }
     const model = await this.pool.getVersion(name, Number(version));
-    return this.execute(model, body, false, requestId, traceContext);
+    return this.execute(model, body, false, requestId, traceContext, jsonText);
   }
 
   /** `POST /predict`: the default model, with one flat instance (or an `instances` envelope). */
@@ -83,10 +89,11 @@ export class PredictionService {
     body: unknown,
     requestId: string,
     traceContext?: Context,
+    jsonText?: string,
   ): Promise<PredictResponse> {
     const model = this.pool.getProduction(name) ?? (await this.pool.explainMiss(name));
     const flat = typeof body === 'object' && body !== null && !Array.isArray(body) && !('instances' in body);
-    return this.execute(model, body, flat, requestId, traceContext);
+    return this.execute(model, body, flat, requestId, traceContext, jsonText);
   }
 
   private execute(
@@ -95,6 +102,7 @@ export class PredictionService {
     flat: boolean,
     requestId: string,
     traceContext: Context | undefined,
+    jsonText: string | undefined,
   ): Promise<PredictResponse> {
     if (this.shutdown.draining)
       throw new AppError('SHUTTING_DOWN', 'The service is shutting down', undefined, 1);
@@ -138,7 +146,20 @@ export class PredictionService {
       (run) => {
         try {
           if (traced) this.traceInference(model, run, queueSpan!, traced);
-          return this.answer(model, rows, offset, run.output, outOfRange, requestId, startedAt, parent);
+          const json =
+            this.keepRequestInputs && jsonText !== undefined ? instancesJson(jsonText, flat) : undefined;
+          const requestInputs = json === undefined ? undefined : { json, rows: rows.length };
+          return this.answer(
+            model,
+            rows,
+            offset,
+            run.output,
+            outOfRange,
+            requestId,
+            startedAt,
+            parent,
+            requestInputs,
+          );
         } finally {
           this.done(model);
         }
@@ -165,6 +186,7 @@ export class PredictionService {
     requestId: string,
     startedAt: number,
     parent: Span | undefined,
+    requestInputs: PredictionRecord['requestInputs'],
   ): PredictResponse {
     const classes = model.classes;
     const classCount = classes.length;
@@ -228,6 +250,7 @@ export class PredictionService {
         counts[index] = 0;
       }
     }
+    if (requestInputs !== undefined && records.length > 0) records[0]!.requestInputs = requestInputs;
     this.events.emit(records);
     return { model: model.name, version: model.version, requestId, predictions };
   }

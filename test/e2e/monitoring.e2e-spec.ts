@@ -7,6 +7,7 @@ import { createApp } from '../../src/app';
 import { makeConfig } from '../../src/config/config';
 import { MonitoringService } from '../../src/monitoring/monitoring.service';
 import { PredictionRecorder } from '../../src/monitoring/prediction-recorder.service';
+import { PredictionStore } from '../../src/monitoring/prediction.store';
 import { generateCredit } from '../../src/training/datasets/credit.dataset';
 
 const MODELS_DIR = join(__dirname, '../../models');
@@ -73,6 +74,26 @@ describe('monitoring (e2e: prediction store, feedback, evaluation, report)', () 
     expect(metrics.body).toMatch(/vigil_prediction_store_written_total 301/);
   });
 
+  it('stores the instances as the client sent them (no second serialisation), and reads them back as rows', async () => {
+    const instances = rows.slice(301, 304).map((row) => row.features);
+    const instancesText = JSON.stringify(instances, null, 2);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/models/credit/predict',
+      payload: `{\n  "instances": ${instancesText}\n}\n`,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    expect(response.statusCode).toBe(200);
+    await app.get(PredictionRecorder).flushNow();
+    const [stored] = await app
+      .get(PredictionStore)
+      .database.query<{ inputs: string }>('SELECT inputs FROM prediction_batches WHERE request_id = $1', [
+        response.json().requestId,
+      ]);
+    expect(stored?.inputs).toBe(instancesText);
+    expect(JSON.parse(stored!.inputs)).toEqual(instances);
+  });
+
   it('accepts feedback by prediction id and by the request id of a one-instance request', async () => {
     const response = await post('/v1/feedback', {
       feedback: [
@@ -112,7 +133,8 @@ describe('monitoring (e2e: prediction store, feedback, evaluation, report)', () 
   it('evaluates on schedule: history stored and gauges set', async () => {
     const evaluation = await app.get(MonitoringService).evaluateAndRecord('credit');
     expect(evaluation).not.toBeNull();
-    expect(evaluation!.window).toMatchObject({ size: 301, labelled: 151 });
+    // 301 rows, and the 3 instances sent as formatted text.
+    expect(evaluation!.window).toMatchObject({ size: 304, labelled: 151 });
     expect(evaluation!.drift!.features).toHaveLength(11);
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(

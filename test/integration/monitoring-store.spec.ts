@@ -75,6 +75,36 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
     ]);
   });
 
+  it("writes a request's inputs as the client sent them when the whole request is stored, else serialises them", async () => {
+    const storedInputs = async (batchId: string): Promise<string | undefined> =>
+      (
+        await handle.database.query<{ inputs: string }>(
+          'SELECT inputs FROM prediction_batches WHERE batch_id = $1',
+          [batchId],
+        )
+      )[0]?.inputs;
+    const whole = makeRequestPredictions(3, { model: 'raw' });
+    const sent = ` [ {"income": 0, "housing":"own"},\n {"income":1,"housing":"rent"}, {"income":2,"housing":"own"} ] `;
+    whole[0] = { ...whole[0]!, requestInputs: { json: sent, rows: 3 } };
+    const cut = makeRequestPredictions(3, { model: 'raw' }).slice(0, 2); // the recorder kept 2 rows of 3
+    cut[0] = { ...cut[0]!, requestInputs: { json: '[{"income":0},{"income":1},{"income":2}]', rows: 3 } };
+    const single = makeStoredPrediction({ model: 'raw', inputs: { income: 7 } });
+    single.requestInputs = { json: '[ {"income" : 7} ]', rows: 1 };
+    await store.insertPredictions([...whole, ...cut, single]);
+
+    expect(await storedInputs(whole[0]!.predictionId.slice(0, -2))).toBe(sent);
+    expect(await storedInputs(cut[0]!.predictionId.slice(0, -2))).toBe(
+      JSON.stringify(cut.map((p) => p.inputs)),
+    );
+    expect(await storedInputs(single.predictionId)).toBe('[ {"income" : 7} ]');
+    // Readers see the same rows either way.
+    const window = await store.window('raw', 1, 10);
+    expect(window.map((row) => row.inputs)).toEqual(
+      expect.arrayContaining([...whole, ...cut, single].map((prediction) => prediction.inputs)),
+    );
+    expect(window).toHaveLength(6);
+  });
+
   it('finds predictions by id and by request id', async () => {
     const single = makeStoredPrediction({ model: 'find' });
     const batch = [

@@ -1,0 +1,80 @@
+import { instancesJson } from './instances-json';
+
+describe('instancesJson', () => {
+  it.each([
+    ['compact', '{"instances":[{"a":1},{"a":2}]}', '[{"a":1},{"a":2}]'],
+    [
+      'whitespace everywhere',
+      ' \n{ "instances" :\t[ {"a": 1} ,\r\n {"a":2} ] }\n ',
+      '[ {"a": 1} ,\r\n {"a":2} ]',
+    ],
+    ['a byte-order mark', '\ufeff{"instances":[{"a":1}]}', '[{"a":1}]'],
+    ['an escaped key', '{"\\u0069nstances":[{"a":1}]}', '[{"a":1}]'],
+    [
+      'strings holding brackets, braces, quotes and backslashes',
+      '{"instances":[{"s":"]}\\"[{","t":"\\\\"},{"s":"\\\\\\"]"}]}',
+      '[{"s":"]}\\"[{","t":"\\\\"},{"s":"\\\\\\"]"}]',
+    ],
+    [
+      'nested arrays and objects',
+      '{"instances":[{"a":[1,[2]],"b":{"c":[]}}]}',
+      '[{"a":[1,[2]],"b":{"c":[]}}]',
+    ],
+    ['non-ASCII text', '{"instances":[{"city":"Zürich ✓"}]}', '[{"city":"Zürich ✓"}]'],
+  ])('returns the array as sent: %s', (_case, body, expected) => {
+    const text = instancesJson(body, false);
+    expect(text).toBe(expected);
+    expect(JSON.parse(text!)).toEqual(
+      (JSON.parse(body.replace(/^\ufeff/, '')) as { instances: unknown }).instances,
+    );
+  });
+
+  it.each([
+    ['a duplicated key (JSON.parse keeps the last)', '{"instances":[{"a":1}],"instances":[{"a":2}]}'],
+    ['a second member', '{"instances":[{"a":1}],"extra":1}'],
+    ['a value that is not an array', '{"instances":{"a":1}}'],
+    ['an array body', '[{"a":1}]'],
+    ['an unclosed array', '{"instances":[{"a":1}'],
+    ['an unclosed string', '{"instances":[{"a":"1}]}'],
+    ['an empty body', ''],
+  ])('gives undefined for %s', (_case, body) => {
+    expect(instancesJson(body, false)).toBeUndefined();
+  });
+
+  it('wraps a flat instance in an array, as sent', () => {
+    const body = ' {"sepal_length": 5.1, "sepal_width":3.5}\n';
+    expect(instancesJson(body, true)).toBe('[{"sepal_length": 5.1, "sepal_width":3.5}]');
+    expect(instancesJson('\ufeff{"a":1}', true)).toBe('[{"a":1}]');
+    expect(instancesJson('[1]', true)).toBeUndefined();
+  });
+
+  it('parses back to the same rows as the parsed body, for generated bodies', () => {
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const strings = ['', 'a"b', '\\', ']', '}', '{[', 'é', '\n', '"]}'];
+    const value = (): unknown =>
+      pick([
+        () => random() * 1000 - 500,
+        () => Math.floor(random() * 10),
+        () => pick(strings),
+        () => null,
+        () => [random(), pick(strings)],
+      ])();
+    const space = (): string => pick(['', ' ', '\n', '\t', '  ']);
+    for (let trial = 0; trial < 300; trial += 1) {
+      const rows = Array.from({ length: 1 + Math.floor(random() * 5) }, () =>
+        Object.fromEntries(
+          Array.from({ length: 1 + Math.floor(random() * 4) }, (_, index) => [`f${index}`, value()]),
+        ),
+      );
+      const body = `${space()}{${space()}"instances"${space()}:${space()}${JSON.stringify(rows, null, pick([0, 1, 2]))}${space()}}${space()}`;
+      const text = instancesJson(body, false);
+      expect(text).toBeDefined();
+      expect(JSON.parse(text!)).toEqual(rows);
+    }
+  });
+});

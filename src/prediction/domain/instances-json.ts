@@ -1,0 +1,69 @@
+/**
+ * The instances of a predict request as JSON text, exactly as the client sent them: the array of a
+ * `{"instances": [...]}` body, or `[<body>]` for a flat instance. The prediction store keeps this
+ * text instead of serialising the parsed rows again (formatting a double costs ~140 ns: 400 of them
+ * in a 100-row iris request). Call it only for a body the input checks accepted, i.e. valid JSON whose
+ * only member is `instances`; anything that is not plainly that shape (a duplicated key, say) gives
+ * `undefined`, and the caller serialises the parsed rows as before.
+ */
+export function instancesJson(body: string, flat: boolean): string | undefined {
+  let start = body.charCodeAt(0) === 0xfeff ? 1 : 0; // a BOM: JSON.parse was given the text without it
+  let end = body.length;
+  start = skipWhitespace(body, start);
+  while (end > start && isWhitespace(body.charCodeAt(end - 1))) end -= 1;
+  if (body.charCodeAt(start) !== OPEN_BRACE || body.charCodeAt(end - 1) !== CLOSE_BRACE) return undefined;
+  if (flat) return `[${body.slice(start, end)}]`;
+  let at = skipWhitespace(body, start + 1);
+  if (body.charCodeAt(at) !== QUOTE) return undefined;
+  at = skipWhitespace(body, afterString(body, at));
+  if (body.charCodeAt(at) !== COLON) return undefined;
+  const arrayStart = skipWhitespace(body, at + 1);
+  if (body.charCodeAt(arrayStart) !== OPEN_BRACKET) return undefined;
+  const arrayEnd = afterContainer(body, arrayStart);
+  // The array must be the last thing before the closing brace: a second member means a duplicated key.
+  if (arrayEnd < 0 || skipWhitespace(body, arrayEnd) !== end - 1) return undefined;
+  return body.slice(arrayStart, arrayEnd);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+function skipWhitespace(text: string, from: number): number {
+  let at = from;
+  while (at < text.length && isWhitespace(text.charCodeAt(at))) at += 1;
+  return at;
+}
+
+/** The index after the string that opens at `from` (a quote), or `text.length` when it never closes. */
+function afterString(text: string, from: number): number {
+  for (let at = from + 1; at < text.length; at += 1) {
+    const code = text.charCodeAt(at);
+    if (code === BACKSLASH) at += 1;
+    else if (code === QUOTE) return at + 1;
+  }
+  return text.length;
+}
+
+/** The index after the array or object that opens at `from`, or -1 when it never closes. */
+function afterContainer(text: string, from: number): number {
+  let depth = 0;
+  for (let at = from; at < text.length; at += 1) {
+    const code = text.charCodeAt(at);
+    if (code === QUOTE) at = afterString(text, at) - 1;
+    else if (code === OPEN_BRACKET || code === OPEN_BRACE) depth += 1;
+    else if (code === CLOSE_BRACKET || code === CLOSE_BRACE) {
+      depth -= 1;
+      if (depth === 0) return at + 1;
+    }
+  }
+  return -1;
+}
