@@ -92,8 +92,8 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
     single.requestInputs = { json: '[ {"income" : 7} ]', rows: 1 };
     await store.insertPredictions([...whole, ...cut, single]);
 
-    expect(await storedInputs(whole[0]!.predictionId.slice(0, -2))).toBe(sent);
-    expect(await storedInputs(cut[0]!.predictionId.slice(0, -2))).toBe(
+    expect(await storedInputs(whole[0].predictionId.slice(0, -2))).toBe(sent);
+    expect(await storedInputs(cut[0].predictionId.slice(0, -2))).toBe(
       JSON.stringify(cut.map((p) => p.inputs)),
     );
     expect(await storedInputs(single.predictionId)).toBe('[ {"income" : 7} ]');
