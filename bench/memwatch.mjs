@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
 import { defaultPinning, waitRequestOk } from './lib/proc.mjs';
-import { PROFILES } from './lib/scenarios.mjs';
-import { BenchSession } from './lib/servers.mjs';
+import { PROFILES, scenarioFor } from './lib/scenarios.mjs';
+import { BenchSession, envFromPairs } from './lib/servers.mjs';
 import { loadSignature, makeRequests } from './lib/workload.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -78,24 +78,19 @@ const mb = (bytes) => (bytes === undefined ? '–' : (bytes / 1048576).toFixed(0
 async function main() {
   if (!PROFILES[args.profile] || PROFILES[args.profile].kind !== 'vigil')
     throw new Error(`--profile must be a Vigil profile (${Object.keys(PROFILES).join(', ')})`);
-  const [modelShape, connections] = args.scenario.split('.c');
-  const [model, shape] = modelShape.split('-');
-  const rows = shape === '100rows' ? 100 : 1;
-  if (!Number.isFinite(Number(connections))) throw new Error(`bad --scenario ${args.scenario}`);
+  const scenario = scenarioFor(args.profile, args.scenario);
   if (!args['no-build']) {
     const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('npm run build failed');
   }
   const modelsDir = join(ROOT, 'models');
-  const requests = makeRequests(loadSignature(modelsDir, model), {
-    shape: model === 'iris' && rows === 1 ? 'flat' : 'instances',
-    rowsPerRequest: rows,
+  const requests = makeRequests(loadSignature(modelsDir, scenario.model), {
+    shape: scenario.shape,
+    rowsPerRequest: scenario.rowsPerRequest,
   });
   const work = mkdtempSync(join(tmpdir(), 'vigil-memwatch-'));
   const pinning = defaultPinning();
-  const extraEnv = Object.fromEntries(
-    args.env.map((pair) => [pair.split('=')[0], pair.slice(pair.indexOf('=') + 1)]),
-  );
+  const extraEnv = envFromPairs(args.env);
   const session = new BenchSession({
     root: ROOT,
     work,
@@ -106,10 +101,10 @@ async function main() {
   });
   try {
     const sink = PROFILES[args.profile].sink ? await session.startSink() : null;
-    const server = await session.startServer(args.profile, { models: [model], sink });
+    const server = await session.startServer(args.profile, { models: [scenario.model], sink });
     const scrape = async () => (await fetch(`${server.baseUrl}/metrics`)).text();
     await waitRequestOk(server.baseUrl, requests[0]);
-    const load = { url: server.baseUrl, requests, connections: Number(connections), cpus: pinning.loadgen };
+    const load = { url: server.baseUrl, requests, connections: scenario.connections, cpus: pinning.loadgen };
     const generator = pickLoadGenerator('auto');
     await runLoad(generator, { ...load, durationSeconds: Number(args.warmup) });
     const before = await scrape();

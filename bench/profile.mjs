@@ -16,8 +16,8 @@ import { parseArgs } from 'node:util';
 import { flameGraphSvg, foldedStacks, summarizeHeapProfile, summarizeProfile } from './lib/cpuprofile.mjs';
 import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
 import { defaultPinning, startUsageSampler, waitRequestOk } from './lib/proc.mjs';
-import { PROFILES, allScenarios } from './lib/scenarios.mjs';
-import { BenchSession } from './lib/servers.mjs';
+import { PROFILES, scenarioFor } from './lib/scenarios.mjs';
+import { BenchSession, envFromPairs } from './lib/servers.mjs';
 import { loadSignature, makeRequests } from './lib/workload.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -109,21 +109,9 @@ async function waitForFile(path, timeoutMs) {
 }
 
 async function profileUnderLoad() {
-  const item =
-    allScenarios().find((candidate) => candidate.id === `${args.profile}.${args.scenario}`) ?? null;
   if (!PROFILES[args.profile])
     throw new Error(`unknown profile ${args.profile} (${Object.keys(PROFILES).join(', ')})`);
-  const [modelShape, conns] = args.scenario.split('.c');
-  const [model, shapeName] = modelShape.split('-');
-  const rows = shapeName === '100rows' ? 100 : 1;
-  const scenario = item ?? {
-    model,
-    rowsPerRequest: rows,
-    shape: model === 'iris' && rows === 1 ? 'flat' : 'instances',
-    connections: Number(conns),
-  };
-  if (!Number.isFinite(scenario.connections))
-    throw new Error(`bad --scenario ${args.scenario} (e.g. iris-1row.c50)`);
+  const scenario = scenarioFor(args.profile, args.scenario);
   const modelsDir = resolve(args.models);
   const requests = makeRequests(loadSignature(modelsDir, scenario.model), {
     shape: scenario.shape,
@@ -135,9 +123,7 @@ async function profileUnderLoad() {
   }
   const work = mkdtempSync(join(tmpdir(), 'vigil-profile-'));
   const pinning = defaultPinning();
-  const extraEnv = Object.fromEntries(
-    args.env.map((pair) => [pair.split('=')[0], pair.slice(pair.indexOf('=') + 1)]),
-  );
+  const extraEnv = envFromPairs(args.env);
   const session = new BenchSession({
     root: ROOT,
     work,

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
 import { defaultPinning, startUsageSampler, waitRequestOk } from './lib/proc.mjs';
-import { BenchSession, sinkStats } from './lib/servers.mjs';
+import { BenchSession, envFromPairs, sinkStats } from './lib/servers.mjs';
 import { renderMarkdown, renderSvg, evaluateTargets } from './lib/report.mjs';
 import { PROFILES, QUICK_FILTER, allScenarios } from './lib/scenarios.mjs';
 import { loadSignature, makeRequests } from './lib/workload.mjs';
@@ -89,13 +89,7 @@ const pinning = args['no-pin']
 if (args['server-cpus']) pinning.server = args['server-cpus'];
 if (args['loadgen-cpus']) pinning.loadgen = args['loadgen-cpus'];
 const generator = pickLoadGenerator(args.loadgen);
-const extraEnv = Object.fromEntries(
-  args.env.map((pair) => {
-    const index = pair.indexOf('=');
-    if (index <= 0) throw new Error(`--env expects KEY=VALUE, got ${pair}`);
-    return [pair.slice(0, index), pair.slice(index + 1)];
-  }),
-);
+const extraEnv = envFromPairs(args.env);
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 const work = mkdtempSync(join(tmpdir(), 'vigil-bench-'));

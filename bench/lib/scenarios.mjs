@@ -74,6 +74,16 @@ function scenario(profile, model, shapeName, connections) {
   };
 }
 
+/**
+ * The scenario `name` (`iris-100rows.c16`, the id without its profile) run with `profile`, whether or
+ * not a full run has it: profile.mjs and memwatch.mjs drive one scenario by name.
+ */
+export function scenarioFor(profile, name) {
+  const match = /^([a-z]+)-(1row|100rows)\.c([1-9][0-9]*)$/.exec(name);
+  if (match === null) throw new Error(`bad scenario ${name} (e.g. iris-1row.c50, credit-100rows.c16)`);
+  return scenario(profile, match[1], match[2], Number(match[3]));
+}
+
 /** Every scenario of a full run, in execution order within each profile. */
 export function allScenarios() {
   const list = [];

@@ -1,9 +1,20 @@
 // Starting the servers under test: the fake Elasticsearch/OTLP sink, the floor, Vigil (one process or
-// the cluster entry). Shared by run.mjs and profile.mjs.
+// the cluster entry). Shared by run.mjs, profile.mjs and memwatch.mjs.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROFILES } from './scenarios.mjs';
 import { freePort, spawnPinned, stopProcess, waitHttpOk } from './proc.mjs';
+
+/** `--env KEY=VALUE` options as an environment object (the value may contain `=`). */
+export function envFromPairs(pairs) {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const index = pair.indexOf('=');
+      if (index <= 0) throw new Error(`--env expects KEY=VALUE, got ${pair}`);
+      return [pair.slice(0, index), pair.slice(index + 1)];
+    }),
+  );
+}
 
 /**
  * A session owns a temporary directory and every child it started, so that one `close()` (also on
