@@ -49,6 +49,11 @@ ENV NODE_ENV=production \
     DEFAULT_MODEL=${MODEL_NAME} \
     VIGIL_MODEL_VERSION=${MODEL_VERSION}
 
+# glibc gives every thread that allocates its own malloc arena (up to 8 a core; this process runs ~13
+# threads): two arenas keep ~10 MB of RSS off the service under load at no measurable cost
+# (docs/performance.md, pass 4). The benchmark starts Vigil with the same value.
+ENV MALLOC_ARENA_MAX=2
+
 WORKDIR /app
 # Everything under /app stays root-owned and read-only; the service writes only to /data and /tmp.
 COPY --from=build /app/package.json ./package.json

@@ -105,6 +105,16 @@ describe('Dockerfile', () => {
     expect(JSON.parse(cmd!.args)).toEqual(['node', 'dist/main.js']);
   });
 
+  it('caps glibc malloc arenas at run time, and the benchmark measures Vigil with the same value', () => {
+    const env = final
+      .filter((item) => item.keyword === 'ENV')
+      .flatMap((item) => item.args.split(/\s+/))
+      .find((pair) => pair.startsWith('MALLOC_ARENA_MAX='));
+    expect(env).toBe('MALLOC_ARENA_MAX=2');
+    const bench = readFileSync(join(ROOT, 'bench', 'lib', 'servers.mjs'), 'utf8');
+    expect(bench).toContain(`MALLOC_ARENA_MAX: '${env!.split('=')[1]!}'`);
+  });
+
   it('writes only to the /data volume (read-only root filesystem)', () => {
     expect(final.some((item) => item.keyword === 'VOLUME' && item.args.includes('/data'))).toBe(true);
     expect(final.some((item) => item.keyword === 'ENV' && /DATA_DIR=\/data\b/.test(item.args))).toBe(true);
