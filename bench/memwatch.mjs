@@ -6,15 +6,14 @@
 //   --env KEY=VALUE (repeatable)   --node-arg ARG (repeatable, e.g. --heap-growing-percent=50)
 //   --duration S (10)  --warmup S (2)  --no-build
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
 import { defaultPinning, waitRequestOk } from './lib/proc.mjs';
 import { PROFILES, scenarioFor } from './lib/scenarios.mjs';
-import { BenchSession, envFromPairs } from './lib/servers.mjs';
+import { BenchSession } from './lib/servers.mjs';
 import { loadSignature, makeRequests } from './lib/workload.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -88,16 +87,14 @@ async function main() {
     shape: scenario.shape,
     rowsPerRequest: scenario.rowsPerRequest,
   });
-  const work = mkdtempSync(join(tmpdir(), 'vigil-memwatch-'));
   const pinning = defaultPinning();
-  const extraEnv = envFromPairs(args.env);
-  const session = new BenchSession({
+  const session = BenchSession.open({
+    name: 'memwatch',
     root: ROOT,
-    work,
     modelsDir,
     pinning,
+    env: args.env,
     nodeArgs: args['node-arg'],
-    extraEnv,
   });
   try {
     const sink = PROFILES[args.profile].sink ? await session.startSink() : null;
@@ -163,7 +160,6 @@ async function main() {
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await session.close();
-    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -8,8 +8,8 @@
 // --heap: also a sampling heap profile of the window (.heapprofile + an allocation section in .md).
 // Summarise an existing profile: `node bench/profile.mjs --summarize FILE.cpuprofile`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,7 +17,7 @@ import { flameGraphSvg, foldedStacks, summarizeHeapProfile, summarizeProfile } f
 import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
 import { defaultPinning, startUsageSampler, waitRequestOk } from './lib/proc.mjs';
 import { PROFILES, scenarioFor } from './lib/scenarios.mjs';
-import { BenchSession, envFromPairs } from './lib/servers.mjs';
+import { BenchSession } from './lib/servers.mjs';
 import { loadSignature, makeRequests } from './lib/workload.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -121,20 +121,18 @@ async function profileUnderLoad() {
     const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('npm run build failed');
   }
-  const work = mkdtempSync(join(tmpdir(), 'vigil-profile-'));
   const pinning = defaultPinning();
-  const extraEnv = envFromPairs(args.env);
-  const session = new BenchSession({
+  const session = BenchSession.open({
+    name: 'profile',
     root: ROOT,
-    work,
     modelsDir,
     pinning,
+    env: args.env,
     nodeArgs: args['node-arg'],
-    extraEnv,
   });
   const generator = pickLoadGenerator(args.loadgen);
-  const profilePath = join(work, 'server.cpuprofile');
-  const heapPath = join(work, 'server.heapprofile');
+  const profilePath = join(session.work, 'server.cpuprofile');
+  const heapPath = join(session.work, 'server.heapprofile');
   try {
     const sink = PROFILES[args.profile].sink ? await session.startSink() : null;
     const server = await session.startServer(args.profile, {
@@ -176,7 +174,6 @@ async function profileUnderLoad() {
     writeOutputs(JSON.parse(text), base, heading, heap);
   } finally {
     await session.close();
-    rmSync(work, { recursive: true, force: true });
   }
 }
 

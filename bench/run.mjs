@@ -3,14 +3,14 @@
 // same pinned core, drives each scenario with wrk (or autocannon) from another core, and writes
 // bench/results/<date>.{json,md,svg}.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, release, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
 import { defaultPinning, startUsageSampler, waitRequestOk } from './lib/proc.mjs';
-import { BenchSession, envFromPairs, sinkStats } from './lib/servers.mjs';
+import { BenchSession, sinkStats } from './lib/servers.mjs';
 import { renderMarkdown, renderSvg, evaluateTargets } from './lib/report.mjs';
 import { PROFILES, QUICK_FILTER, allScenarios } from './lib/scenarios.mjs';
 import { loadSignature, makeRequests } from './lib/workload.mjs';
@@ -89,23 +89,20 @@ const pinning = args['no-pin']
 if (args['server-cpus']) pinning.server = args['server-cpus'];
 if (args['loadgen-cpus']) pinning.loadgen = args['loadgen-cpus'];
 const generator = pickLoadGenerator(args.loadgen);
-const extraEnv = envFromPairs(args.env);
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
-const work = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-const session = new BenchSession({
+const session = BenchSession.open({
+  name: 'bench',
   root: ROOT,
-  work,
   modelsDir,
   pinning,
+  env: args.env,
   nodeArgs: args['node-arg'],
-  extraEnv,
   floorArgs: args['floor-arg'],
 });
 
 async function cleanup() {
   await session.close();
-  rmSync(work, { recursive: true, force: true });
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {

@@ -1,12 +1,13 @@
 // Starting the servers under test: the fake Elasticsearch/OTLP sink, the floor, Vigil (one process or
 // the cluster entry). Shared by run.mjs, profile.mjs and memwatch.mjs.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROFILES } from './scenarios.mjs';
 import { freePort, spawnPinned, stopProcess, waitHttpOk } from './proc.mjs';
 
 /** `--env KEY=VALUE` options as an environment object (the value may contain `=`). */
-export function envFromPairs(pairs) {
+function envFromPairs(pairs) {
   return Object.fromEntries(
     pairs.map((pair) => {
       const index = pair.indexOf('=');
@@ -26,6 +27,20 @@ export class BenchSession {
     this.running = new Set();
   }
 
+  /** A session in a new temporary directory `vigil-<name>-*`, from a script's `--env` pairs. */
+  static open({ name, root, modelsDir, pinning, env = [], nodeArgs = [], floorArgs = [] }) {
+    const work = mkdtempSync(join(tmpdir(), `vigil-${name}-`));
+    return new BenchSession({
+      root,
+      work,
+      modelsDir,
+      pinning,
+      nodeArgs,
+      extraEnv: envFromPairs(env),
+      floorArgs,
+    });
+  }
+
   track(child) {
     this.running.add(child);
     void child.exited.then(() => this.running.delete(child));
@@ -37,8 +52,10 @@ export class BenchSession {
     this.running.delete(child);
   }
 
+  /** Stops every child, then removes the temporary directory. */
   async close() {
     await Promise.all([...this.running].map((child) => stopProcess(child, 2000)));
+    rmSync(this.work, { recursive: true, force: true });
   }
 
   async startSink() {
