@@ -95,6 +95,15 @@ function jsonNumber(value: number): string {
 }
 
 /**
+ * The inputs column of a batch of `count` predictions starting with `first`: the request's own text
+ * when the batch is the whole request (the recorder may have cut it; a privacy rule drops the text),
+ * else undefined and the rows are serialised.
+ */
+function requestInputsText(first: StoredPrediction, count: number): string | undefined {
+  return first.requestInputs?.rows === count ? first.requestInputs.json : undefined;
+}
+
+/**
  * The parameters of every batch (13 a batch), and how many batches: the JSON columns are built with
  * one `JSON.stringify` per column per batch, not per row (a batch of one: by concatenation, no arrays);
  * the inputs column is the request's own text when the prediction path kept it (`requestInputs`).
@@ -115,7 +124,7 @@ function batchParams(predictions: readonly StoredPrediction[]): { params: SqlVal
         first.model,
         first.version,
         1,
-        first.requestInputs?.rows === 1 ? first.requestInputs.json : `[${JSON.stringify(first.inputs)}]`,
+        requestInputsText(first, 1) ?? `[${JSON.stringify(first.inputs)}]`,
         `[${JSON.stringify(first.label)}]`,
         `[${JSON.stringify(first.probabilities)}]`,
         first.score === undefined ? null : `[${jsonNumber(first.score)}]`,
@@ -126,8 +135,7 @@ function batchParams(predictions: readonly StoredPrediction[]): { params: SqlVal
       start += 1;
       continue;
     }
-    // The request's own text when this batch is the whole request (the recorder may have cut it).
-    const inputsText = first.requestInputs?.rows === count ? first.requestInputs.json : undefined;
+    const inputsText = requestInputsText(first, count);
     const inputs = inputsText === undefined ? new Array<StoredPrediction['inputs']>(count) : undefined;
     const labels = new Array<string>(count);
     const probabilities = new Array<number[]>(count);

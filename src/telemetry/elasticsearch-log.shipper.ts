@@ -70,28 +70,18 @@ export function httpBulkSender(baseUrl: string): BulkSender {
   const agent = secure
     ? new HttpsAgent({ keepAlive: true, maxSockets: 1 })
     : new HttpAgent({ keepAlive: true, maxSockets: 1 });
-  const prefix = base.pathname.replace(/\/+$/, '');
+  // Without the credentials (sent as the header above); a path (Elasticsearch behind a proxy) is kept.
+  const prefix = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
   return (path, ndjson, signal) =>
     new Promise<BulkResponse>((resolve, reject) => {
       const outgoing = request(
-        {
-          protocol: base.protocol,
-          hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'),
-          port: base.port,
-          method: 'POST',
-          path: `${prefix}${path}`,
-          headers: { ...headers, 'content-length': ndjson.length },
-          agent,
-          signal,
-        },
+        `${prefix}${path}`,
+        { method: 'POST', headers: { ...headers, 'content-length': ndjson.length }, agent, signal },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          // Also a connection cut or timed out mid-body (Node reports it as ECONNRESET "aborted").
           response.on('error', reject);
-          // A connection cut or timed out mid-body: settle, or the shipper would wait forever.
-          response.on('close', () => {
-            if (!response.complete) reject(new Error('Elasticsearch response aborted'));
-          });
           response.on('end', () => {
             let body: unknown;
             try {
