@@ -9,7 +9,7 @@ import { type PredictionRecord, PredictionEvents } from '../prediction/predictio
 import { AppLogger } from '../telemetry/logger';
 import { Metrics } from '../telemetry/metrics';
 import { PrivacyPolicy } from '../telemetry/privacy';
-import { PredictionStore, type StoredPrediction } from './prediction.store';
+import { PredictionStore, type PreparedBatches, prepareBatches } from './prediction.store';
 
 export const FLUSH_INTERVAL_MS = 1000;
 export const FLUSH_BATCH_ROWS = 500;
@@ -49,16 +49,17 @@ export interface RecorderOptions {
 }
 
 /**
- * Writes every prediction to the prediction store off the request path: the listener only pushes to a
- * bounded queue; a timer (or a full batch) flushes it in multi-row inserts. When the database is down
- * (e.g. PostgreSQL restarting) batches stay queued and are retried with backoff, so nothing is lost
- * while the queue has room; beyond `PREDICTION_STORE_QUEUE_MAX` new predictions are dropped and
- * counted. The privacy policy is applied at flush time, not on the request path.
+ * Writes every prediction to the prediction store off the request path: the listener turns a
+ * request's predictions into the SQL values they are stored as (privacy policy applied,
+ * `prepareBatches`) and pushes them to a bounded queue; a timer (or a full batch) flushes it in
+ * multi-row inserts. When the database is down (e.g. PostgreSQL restarting) batches stay queued and
+ * are retried with backoff, so nothing is lost while the queue has room; beyond
+ * `PREDICTION_STORE_QUEUE_MAX` new predictions are dropped and counted.
  */
 @Injectable()
 export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   /** One entry per request (one emit): a write never splits a request, whose rows form one batch. */
-  private queue: (readonly PredictionRecord[])[] = [];
+  private queue: PreparedBatches[] = [];
   private queuedRows = 0;
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
@@ -97,7 +98,11 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     return this.queuedRows;
   }
 
-  /** The listener: cheap, never throws, never awaits. */
+  /**
+   * The listener: never throws, never awaits. It formats the request's rows now, while their objects
+   * are young: queued until the write returns, they would survive garbage collections (copied, then
+   * marked), which cost 100-row requests more than the formatting itself (docs/performance.md, pass 5).
+   */
   enqueue(records: readonly PredictionRecord[]): void {
     if (records.length === 0) return;
     const room = this.options.queueMax - this.queuedRows;
@@ -141,7 +146,9 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
   }
 
   private push(records: readonly PredictionRecord[]): void {
-    this.queue.push(records);
+    this.queue.push(
+      prepareBatches(this.privacy.isNoop ? records : records.map((record) => this.toStored(record))),
+    );
     this.queuedRows += records.length;
   }
 
@@ -155,24 +162,22 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && Date.now() >= this.nextAttemptAt) {
       // Whole requests, about `batchRows` rows: the request that straddles the limit goes in whole.
-      const batch: StoredPrediction[] = [];
       let requests = 0;
-      while (requests < this.queue.length && batch.length < this.options.batchRows) {
-        const request = this.queue[requests]!;
-        if (this.privacy.isNoop) for (const record of request) batch.push(record);
-        else for (const record of request) batch.push(this.toStored(record));
+      let rows = 0;
+      while (requests < this.queue.length && rows < this.options.batchRows) {
+        rows += this.queue[requests]!.rows;
         requests += 1;
       }
       try {
-        await this.store.insertPredictions(batch);
+        await this.store.insertPrepared(this.queue.slice(0, requests));
       } catch (error) {
-        this.onWriteFailure(error, requests, batch.length);
+        this.onWriteFailure(error, requests, rows);
         return;
       }
-      this.shift(requests, batch.length);
+      this.shift(requests, rows);
       this.consecutiveFailures = 0;
       this.batchAttempts = 0;
-      this.metrics.predictionStoreWritten.inc(batch.length);
+      this.metrics.predictionStoreWritten.inc(rows);
     }
     await this.maybeApplyRetention();
   }
@@ -199,8 +204,8 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     }
   }
 
-  private toStored(record: PredictionRecord): StoredPrediction {
-    const stored: StoredPrediction = {
+  private toStored(record: PredictionRecord): PredictionRecord {
+    const stored: PredictionRecord = {
       predictionId: record.predictionId,
       requestId: record.requestId,
       timestamp: record.timestamp,

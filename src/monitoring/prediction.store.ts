@@ -104,11 +104,24 @@ function requestInputsText(first: StoredPrediction, count: number): string | und
 }
 
 /**
- * The parameters of every batch (13 a batch), and how many batches: the JSON columns are built with
- * one `JSON.stringify` per column per batch, not per row (a batch of one: by concatenation, no arrays);
- * the inputs column is the request's own text when the prediction path kept it (`requestInputs`).
+ * Predictions as the `prediction_batches` rows they become: 13 values a batch, flat. Made when the
+ * predictions are queued (`prepareBatches`), written later: the queue then holds a few strings per
+ * request instead of an object per prediction, which the garbage collector would otherwise copy and
+ * mark for as long as the write takes (docs/performance.md, pass 5).
  */
-function batchParams(predictions: readonly StoredPrediction[]): { params: SqlValue[]; batches: number } {
+export interface PreparedBatches {
+  readonly params: readonly SqlValue[];
+  readonly batches: number;
+  /** Predictions (rows) in them. */
+  readonly rows: number;
+}
+
+/**
+ * The rows of every batch (`batchLength`): the JSON columns are built with one `JSON.stringify` per
+ * column per batch, not per row (a batch of one: by concatenation, no arrays); the inputs column is
+ * the request's own text when the prediction path kept it (`requestInputs`).
+ */
+export function prepareBatches(predictions: readonly StoredPrediction[]): PreparedBatches {
   const params: SqlValue[] = [];
   let batches = 0;
   for (let start = 0; start < predictions.length;) {
@@ -170,7 +183,7 @@ function batchParams(predictions: readonly StoredPrediction[]): { params: SqlVal
     batches += 1;
     start += count;
   }
-  return { params, batches };
+  return { params, batches, rows: predictions.length };
 }
 
 function placeholders(rowCount: number, columnCount: number): string {
@@ -249,9 +262,14 @@ export class PredictionStore implements OnApplicationShutdown {
    * the prepared statement cached by the database, is reused from one flush to the next.
    */
   async insertPredictions(predictions: readonly StoredPrediction[]): Promise<void> {
-    if (predictions.length === 0) return;
-    const { params, batches } = batchParams(predictions);
-    const sizes = chunkSizes(batches);
+    return this.insertPrepared([prepareBatches(predictions)]);
+  }
+
+  /** `insertPredictions` for predictions already prepared (the recorder's queue), in one transaction. */
+  async insertPrepared(prepared: readonly PreparedBatches[]): Promise<void> {
+    const params = prepared.length === 1 ? prepared[0]!.params : prepared.flatMap((part) => part.params);
+    if (params.length === 0) return;
+    const sizes = chunkSizes(params.length / BATCH_COLUMNS.length);
     if (this.writer !== null) return this.writer.insert(sizes, params);
     const width = BATCH_COLUMNS.length;
     const write = async (executor: SqlExecutor): Promise<void> => {
