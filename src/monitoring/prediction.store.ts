@@ -1,6 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { SqlDatabase, type SqlExecutor, type SqlValue } from '../database/sql-database';
 import { SqliteDatabase } from '../database/sqlite.database';
+import { readSqlValues, SqlValueBuffer } from '../database/sql-value-buffer';
 import type { PredictionRecord } from '../prediction/prediction-events';
 import type { WindowRow } from './domain/evaluation';
 import {
@@ -103,16 +104,21 @@ function requestInputsText(first: StoredPrediction, count: number): string | und
   return first.requestInputs?.rows === count ? first.requestInputs.json : undefined;
 }
 
-/**
- * Predictions as the `prediction_batches` rows they become: 13 values a batch, flat. Made when the
- * predictions are queued (`prepareBatches`), written later: the queue then holds a few strings per
- * request instead of an object per prediction, which the garbage collector would otherwise copy and
- * mark for as long as the write takes (docs/performance.md, pass 5).
- */
+/** Predictions as the `prediction_batches` rows they become: 13 values a batch, flat. */
 export interface PreparedBatches {
   readonly params: readonly SqlValue[];
   readonly batches: number;
   /** Predictions (rows) in them. */
+  readonly rows: number;
+}
+
+/**
+ * Batches whose values are encoded (`SqlValueBuffer`): what the recorder queues until the write, so
+ * that the queue holds no JS object per request (docs/performance.md, pass 5).
+ */
+export interface EncodedBatches {
+  readonly bytes: Uint8Array;
+  readonly batches: number;
   readonly rows: number;
 }
 
@@ -262,15 +268,18 @@ export class PredictionStore implements OnApplicationShutdown {
    * the prepared statement cached by the database, is reused from one flush to the next.
    */
   async insertPredictions(predictions: readonly StoredPrediction[]): Promise<void> {
-    return this.insertPrepared([prepareBatches(predictions)]);
+    const prepared = prepareBatches(predictions);
+    const values = new SqlValueBuffer();
+    values.append(prepared.params);
+    return this.insertEncoded({ bytes: values.bytes(), batches: prepared.batches, rows: prepared.rows });
   }
 
-  /** `insertPredictions` for predictions already prepared (the recorder's queue), in one transaction. */
-  async insertPrepared(prepared: readonly PreparedBatches[]): Promise<void> {
-    const params = prepared.length === 1 ? prepared[0]!.params : prepared.flatMap((part) => part.params);
-    if (params.length === 0) return;
-    const sizes = chunkSizes(params.length / BATCH_COLUMNS.length);
-    if (this.writer !== null) return this.writer.insert(sizes, params);
+  /** `insertPredictions` for batches already prepared and encoded (the recorder's queue). */
+  async insertEncoded(encoded: EncodedBatches): Promise<void> {
+    if (encoded.batches === 0) return;
+    const sizes = chunkSizes(encoded.batches);
+    if (this.writer !== null) return this.writer.insert(sizes, encoded.bytes);
+    const params = readSqlValues(encoded.bytes);
     const width = BATCH_COLUMNS.length;
     const write = async (executor: SqlExecutor): Promise<void> => {
       let at = 0;

@@ -1,7 +1,7 @@
 import { makeConfig } from '../../src/config/config';
 import type { SqlDatabase } from '../../src/database/sql-database';
 import { PredictionRecorder, isConnectionError } from '../../src/monitoring/prediction-recorder.service';
-import { type PreparedBatches, PredictionStore } from '../../src/monitoring/prediction.store';
+import { type EncodedBatches, PredictionStore } from '../../src/monitoring/prediction.store';
 import { type PredictionRecord, PredictionEvents } from '../../src/prediction/prediction-events';
 import { AppLogger, type LogFields, type LogLevel } from '../../src/telemetry/logger';
 import { Metrics } from '../../src/telemetry/metrics';
@@ -21,11 +21,11 @@ class FlakyStore extends PredictionStore {
   attempts = 0;
   /** Rows per write. */
   readonly writes: number[] = [];
-  override async insertPrepared(prepared: readonly PreparedBatches[]): Promise<void> {
+  override async insertEncoded(encoded: EncodedBatches): Promise<void> {
     this.attempts += 1;
-    this.writes.push(prepared.reduce((rows, part) => rows + part.rows, 0));
+    this.writes.push(encoded.rows);
     if (this.failWith) throw this.failWith;
-    return super.insertPrepared(prepared);
+    return super.insertEncoded(encoded);
   }
 }
 

@@ -1,3 +1,4 @@
+import { SqlValueBuffer } from '../../src/database/sql-value-buffer';
 import type { SqliteDatabase } from '../../src/database/sqlite.database';
 import { PredictionStore } from '../../src/monitoring/prediction.store';
 import { PredictionWriterError, SqlitePredictionWriter } from '../../src/monitoring/sqlite-prediction.writer';
@@ -36,7 +37,9 @@ describe('SqlitePredictionWriter (prediction store inserts on a worker thread)',
       file: (handle.database as SqliteDatabase).file,
       columns: ['batch_id', 'no_such_column'],
     });
-    const failed = writer.insert([1], ['x', 1]);
+    const values = new SqlValueBuffer();
+    values.append(['x', 1]);
+    const failed = writer.insert([1], values.bytes());
     await expect(failed).rejects.toBeInstanceOf(PredictionWriterError);
     await expect(failed).rejects.toMatchObject({ code: 'SQLITE_ERROR', message: /no_such_column/ });
     await writer.close();
