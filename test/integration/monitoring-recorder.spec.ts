@@ -21,11 +21,16 @@ class FlakyStore extends PredictionStore {
   attempts = 0;
   /** Rows per write. */
   readonly writes: number[] = [];
+  /** While set, writes wait for it before reaching the database (a write in flight). */
+  hold: Promise<void> | undefined;
   override async insertEncoded(encoded: EncodedBatches): Promise<void> {
     this.attempts += 1;
     this.writes.push(encoded.rows);
     if (this.failWith) throw this.failWith;
-    return super.insertEncoded(encoded);
+    // The caller's bytes are read now, as the real store does, not once the write is let through.
+    const write = super.insertEncoded({ ...encoded, bytes: new Uint8Array(encoded.bytes) });
+    await this.hold;
+    return write;
   }
 }
 
@@ -144,6 +149,29 @@ describe('PredictionRecorder (SQLite)', () => {
     );
     expect(rows.map((row) => Number(row.row_count))).toEqual([300, 300, 300]);
     expect(await counter(metrics, 'vigil_prediction_store_written_total')).toBe(900);
+    recorder.onModuleDestroy();
+  });
+
+  it('writes what arrives during a write in the next one: nothing lost, nothing twice', async () => {
+    const { recorder, events, store, metrics } = build();
+    let release!: () => void;
+    store.hold = new Promise((resolve) => (release = resolve));
+    events.emit(makeRequest(3, { model: 'in-flight' }));
+    const first = recorder.flush();
+    await new Promise(setImmediate);
+    events.emit(makeRequest(2, { model: 'in-flight' }));
+    events.emit([makeRecord({ model: 'in-flight' })]);
+    expect(recorder.queued).toBe(6);
+    release();
+    await first;
+    await recorder.flushNow();
+    expect(store.writes).toEqual([3, 3]);
+    const rows = await database.query<{ row_count: number }>(
+      `SELECT row_count FROM prediction_batches WHERE model_name = 'in-flight' ORDER BY ts_ms, batch_id`,
+    );
+    expect(rows.map((row) => Number(row.row_count)).sort()).toEqual([1, 2, 3]);
+    expect(await counter(metrics, 'vigil_prediction_store_written_total')).toBe(6);
+    expect(recorder.queued).toBe(0);
     recorder.onModuleDestroy();
   });
 
