@@ -192,7 +192,10 @@ const median = (numbers) => {
   const sorted = numbers.filter((value) => typeof value === 'number').sort((a, b) => a - b);
   if (sorted.length === 0) return null;
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  // Rounded to 6 decimals: the mean of two rounded figures would print as 21.061999999999998.
+  return sorted.length % 2
+    ? sorted[middle]
+    : Math.round(((sorted[middle - 1] + sorted[middle]) / 2) * 1e6) / 1e6;
 };
 
 /** Median of every numeric leaf across rounds (each metric on its own). */
