@@ -50,9 +50,9 @@ ENV NODE_ENV=production \
     VIGIL_MODEL_VERSION=${MODEL_VERSION}
 
 # glibc gives every thread that allocates its own malloc arena (up to 8 a core; this process runs ~13
-# threads): two arenas keep ~10 MB of RSS off the service under load, for up to ~10 % of 100-row batch
-# throughput (docs/performance.md, pass 4; unset it where batches matter more). The benchmark starts
-# Vigil with the same value.
+# threads): two arenas keep ~5–10 MB of RSS off the service under load (docs/performance.md, passes 4
+# and 5: their throughput cost went with the store queue's garbage). The benchmark starts Vigil with
+# the same value.
 ENV MALLOC_ARENA_MAX=2
 
 WORKDIR /app
