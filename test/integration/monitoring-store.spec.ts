@@ -272,6 +272,44 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
     expect(await store.window('cross', 2, 100)).toEqual([]);
   });
 
+  it('applies retention in steps: more batches, milliseconds and feedback than one step takes', async () => {
+    const retention = await openMonitoringDatabase(kind, 'monitoring_retention_steps');
+    try {
+      const local = new PredictionStore(retention.database);
+      // 1,600 one-row batches, two a millisecond at 1..800, and a 3-row batch at 801.
+      const singles = Array.from({ length: 1600 }, (_, index) =>
+        makeStoredPrediction({ model: 'steps', timestamp: 1 + Math.floor(index / 2) }),
+      );
+      await local.insertPredictions([
+        ...singles,
+        ...makeRequestPredictions(3, { model: 'steps', timestamp: 801 }),
+      ]);
+      await local.upsertFeedback(
+        singles.map((prediction) => ({
+          predictionId: prediction.predictionId,
+          model: 'steps',
+          version: 1,
+          actual: 'no',
+          predictionTimestamp: prediction.timestamp,
+        })),
+        5000,
+      );
+      // Age: milliseconds 1..300 go (600 batches: two steps) with their feedback.
+      expect(await local.applyRetention(301, 1_000_000)).toBe(600);
+      expect(await local.countFeedback('steps')).toBe(1000);
+      // Rows: 501 milliseconds are left (a page and one more); at most 1,001 rows stay, so the oldest
+      // millisecond (301), found on the second page, goes.
+      expect(await local.applyRetention(0, 1001)).toBe(2);
+      expect(await local.countPredictions('steps')).toBe(1001);
+      expect(await local.countFeedback('steps')).toBe(998);
+      // One row fewer allowed: the whole millisecond holding the 1,001st row goes, both its rows.
+      expect(await local.applyRetention(0, 1000)).toBe(2);
+      expect(await local.countPredictions('steps')).toBe(999);
+    } finally {
+      await retention.cleanup();
+    }
+  });
+
   it('applies retention by rows, not batches', async () => {
     const retention = await openMonitoringDatabase(kind, 'monitoring_retention_rows');
     try {
