@@ -82,6 +82,9 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
   private batchAttempts = 0;
   private nextAttemptAt = 0;
   private lastRetention = 0;
+  /** The retention run in progress: never awaited by a flush (feedback lookups wait for flushes). */
+  private retention?: Promise<void>;
+  private readonly stopRetention = new AbortController();
   private readonly options: RecorderOptions;
 
   constructor(
@@ -198,7 +201,7 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
       this.batchAttempts = 0;
       this.metrics.predictionStoreWritten.inc(rows);
     }
-    await this.maybeApplyRetention();
+    this.startRetentionIfDue();
   }
 
   private onWriteFailure(error: unknown, rows: number): void {
@@ -241,14 +244,25 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     return stored;
   }
 
-  private async maybeApplyRetention(): Promise<void> {
+  /**
+   * Starts retention when it is due, beside the flushes: it can take seconds on a large store (in
+   * steps), and a flush that waited for it held every feedback request that long (`flushNow`).
+   */
+  private startRetentionIfDue(): void {
     const now = Date.now();
-    if (now - this.lastRetention < RETENTION_INTERVAL_MS) return;
+    if (this.retention !== undefined || now - this.lastRetention < RETENTION_INTERVAL_MS) return;
     this.lastRetention = now;
+    this.retention = this.applyRetention(now).finally(() => {
+      this.retention = undefined;
+    });
+  }
+
+  private async applyRetention(now: number): Promise<void> {
     try {
       const deleted = await this.store.applyRetention(
         now - this.config.PREDICTION_RETENTION_DAYS * 86_400_000,
         this.config.PREDICTION_RETENTION_ROWS,
+        this.stopRetention.signal,
       );
       if (deleted > 0)
         this.logger.info(`Prediction store retention removed ${deleted} prediction(s)`, {
@@ -265,6 +279,7 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
   onModuleDestroy(): void {
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
+    this.stopRetention.abort();
   }
 
   /** Before the database closes: write what is queued (bounded by SHUTDOWN_TIMEOUT_MS). */
@@ -272,6 +287,9 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.timer) clearInterval(this.timer);
+    // Retention stops at its next step; the database must not close under it.
+    this.stopRetention.abort();
+    await this.retention;
     await this.flushNow(Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS / 2));
     if (this.queuedRows > 0) {
       this.metrics.predictionStoreDropped.inc({ reason: 'write_failed' }, this.queuedRows);

@@ -511,31 +511,36 @@ export class PredictionStore implements OnApplicationShutdown {
    * rows removed. It runs in small steps (`RETENTION_STEP` batches or milliseconds each), with a turn of
    * the event loop between them: on SQLite every statement blocks the event loop, and one window query
    * over the whole table plus one `DELETE` held it for 2.6 s on a million batches (35 s in a 30-minute
-   * soak, every 10 minutes); a step takes a few milliseconds (docs/reliability.md).
+   * soak, every 10 minutes); a step takes a few milliseconds (docs/reliability.md). `signal` stops it
+   * between two steps (shutdown): what is left goes at the next run.
    */
-  async applyRetention(cutoffMs: number, maxRows: number): Promise<number> {
-    let deleted = await this.deleteBatchesBefore(cutoffMs);
+  async applyRetention(cutoffMs: number, maxRows: number, signal?: AbortSignal): Promise<number> {
+    const step = async (): Promise<boolean> => {
+      await nextTurn();
+      return signal?.aborted !== true;
+    };
+    let deleted = await this.deleteBatchesBefore(cutoffMs, step);
     let feedbackCutoff = cutoffMs;
-    const boundaryMs = await this.rowLimitBoundary(maxRows);
+    const boundaryMs = await this.rowLimitBoundary(maxRows, step);
     if (boundaryMs !== undefined) {
-      deleted += await this.deleteBatchesBefore(boundaryMs + 1);
+      deleted += await this.deleteBatchesBefore(boundaryMs + 1, step);
       feedbackCutoff = Math.max(feedbackCutoff, boundaryMs + 1);
     }
-    for (;;) {
+    while (await step()) {
       const { rowCount } = await this.database.execute(
         `DELETE FROM feedback WHERE prediction_id IN (
            SELECT prediction_id FROM feedback WHERE prediction_ts_ms < $1 LIMIT ${RETENTION_STEP})`,
         [feedbackCutoff],
       );
-      if (rowCount < RETENTION_STEP) return deleted;
-      await nextTurn();
+      if (rowCount < RETENTION_STEP) break;
     }
+    return deleted;
   }
 
-  /** Deletes the batches older than `beforeMs`, a step at a time; returns their rows. */
-  private async deleteBatchesBefore(beforeMs: number): Promise<number> {
+  /** Deletes the batches older than `beforeMs`, a step at a time (`next`: go on?); returns their rows. */
+  private async deleteBatchesBefore(beforeMs: number, next: () => Promise<boolean>): Promise<number> {
     let deleted = 0;
-    for (;;) {
+    while (await next()) {
       const removed = await this.database.query<{ row_count: number | string }>(
         `DELETE FROM prediction_batches WHERE batch_id IN (
            SELECT batch_id FROM prediction_batches WHERE ts_ms < $1 LIMIT ${RETENTION_STEP})
@@ -543,19 +548,19 @@ export class PredictionStore implements OnApplicationShutdown {
         [beforeMs],
       );
       for (const row of removed) deleted += Number(row.row_count);
-      if (removed.length < RETENTION_STEP) return deleted;
-      await nextTurn();
+      if (removed.length < RETENTION_STEP) break;
     }
+    return deleted;
   }
 
   /**
    * The newest millisecond whose batches, counted with everything newer, pass `maxRows` rows: it and
    * everything older go. Read newest first along the time index, a page of milliseconds at a time.
    */
-  private async rowLimitBoundary(maxRows: number): Promise<number | undefined> {
+  private async rowLimitBoundary(maxRows: number, next: () => Promise<boolean>): Promise<number | undefined> {
     let through = 0;
     let before = Number.MAX_SAFE_INTEGER;
-    for (;;) {
+    while (await next()) {
       const page = await this.database.query<{ ts_ms: number | string; rows: number | string }>(
         `SELECT ts_ms, SUM(row_count) AS rows FROM prediction_batches WHERE ts_ms < $1
          GROUP BY ts_ms ORDER BY ts_ms DESC LIMIT ${RETENTION_STEP}`,
@@ -567,8 +572,8 @@ export class PredictionStore implements OnApplicationShutdown {
       }
       if (page.length < RETENTION_STEP) return undefined;
       before = Number(page[page.length - 1]!.ts_ms);
-      await nextTurn();
     }
+    return undefined;
   }
 
   /** Stored predictions (rows, not batches). */

@@ -23,6 +23,14 @@ class FlakyStore extends PredictionStore {
   readonly writes: number[] = [];
   /** While set, writes wait for it before reaching the database (a write in flight). */
   hold: Promise<void> | undefined;
+  /** While set, retention runs wait for it (a long retention run). */
+  retentionHold: Promise<void> | undefined;
+  readonly retentionSignals: (AbortSignal | undefined)[] = [];
+  override async applyRetention(cutoffMs: number, maxRows: number, signal?: AbortSignal): Promise<number> {
+    this.retentionSignals.push(signal);
+    await this.retentionHold;
+    return super.applyRetention(cutoffMs, maxRows, signal);
+  }
   override async insertEncoded(encoded: EncodedBatches): Promise<void> {
     this.attempts += 1;
     this.writes.push(encoded.rows);
@@ -173,6 +181,24 @@ describe('PredictionRecorder (SQLite)', () => {
     expect(await counter(metrics, 'vigil_prediction_store_written_total')).toBe(6);
     expect(recorder.queued).toBe(0);
     recorder.onModuleDestroy();
+  });
+
+  it('never makes a flush wait for retention, and stops retention at shutdown', async () => {
+    const { recorder, events, store } = build();
+    let release!: () => void;
+    store.retentionHold = new Promise((resolve) => (release = resolve));
+    events.emit(makeRequest(2, { model: 'beside-retention' }));
+    await recorder.flush(); // the first flush starts retention: it is due at startup
+    expect(store.retentionSignals).toHaveLength(1);
+    events.emit(makeRequest(3, { model: 'beside-retention' }));
+    await recorder.flushNow(); // what feedback lookups wait for: not the retention still running
+    expect(store.writes).toEqual([2, 3]);
+    expect(await store.countPredictions('beside-retention')).toBe(5);
+    const shutdown = recorder.beforeApplicationShutdown();
+    expect(store.retentionSignals[0]?.aborted).toBe(true);
+    release();
+    await shutdown;
+    expect(store.retentionSignals).toHaveLength(1);
   });
 
   it('drops and counts what does not fit in the queue', async () => {
