@@ -105,7 +105,7 @@ describe('Dockerfile', () => {
     expect(JSON.parse(cmd!.args)).toEqual(['node', 'dist/main.js']);
   });
 
-  it('caps glibc malloc arenas at run time, and the benchmark measures Vigil with the same value', () => {
+  it('caps glibc malloc arenas at run time, and the benchmark and the soak run Vigil with the same value', () => {
     const env = final
       .filter((item) => item.keyword === 'ENV')
       .flatMap((item) => item.args.split(/\s+/))
@@ -113,6 +113,8 @@ describe('Dockerfile', () => {
     expect(env).toBe('MALLOC_ARENA_MAX=2');
     const bench = readFileSync(join(ROOT, 'bench', 'lib', 'servers.mjs'), 'utf8');
     expect(bench).toContain(`MALLOC_ARENA_MAX: '${env!.split('=')[1]!}'`);
+    const soak = readFileSync(join(ROOT, 'scripts', 'soak.mjs'), 'utf8');
+    expect(soak).toContain(`MALLOC_ARENA_MAX: '${env!.split('=')[1]!}'`);
   });
 
   it('writes only to the /data volume (read-only root filesystem)', () => {
