@@ -91,7 +91,8 @@ if (base === undefined) {
       ACCESS_LOG: 'false',
       PREDICTION_LOG: 'false',
       EVALUATION_INTERVAL_MS: '0',
-      // As the image sets it (Dockerfile `ENV MALLOC_ARENA_MAX`): without it, RSS ended 40–50 MB higher.
+      // As the image sets it (Dockerfile `ENV MALLOC_ARENA_MAX`): without it, RSS was 36 MB higher after
+      // 300 s (docs/reliability.md).
       MALLOC_ARENA_MAX: '2',
       ...serverEnv,
     },
