@@ -1,4 +1,8 @@
-import { PredictionStore } from '../../src/monitoring/prediction.store';
+import {
+  type FeedbackRow,
+  PredictionStore,
+  type StoredPrediction,
+} from '../../src/monitoring/prediction.store';
 import {
   DATABASE_KINDS,
   type MonitoringTestDatabase,
@@ -7,6 +11,17 @@ import {
   monitoringMigrationsThrough,
   openMonitoringDatabase,
 } from './monitoring-support';
+
+/** Feedback labelling each of `predictions` `actual`, as `upsertFeedback` takes it. */
+function feedbackFor(predictions: readonly StoredPrediction[], actual: string): FeedbackRow[] {
+  return predictions.map((prediction) => ({
+    predictionId: prediction.predictionId,
+    model: prediction.model,
+    version: prediction.version,
+    actual,
+    predictionTimestamp: prediction.timestamp,
+  }));
+}
 
 describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
   let handle: MonitoringTestDatabase;
@@ -135,16 +150,7 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
         makeStoredPrediction({ model: 'ret', timestamp: 1000 + index * 10 }),
       );
       await local.insertPredictions(predictions);
-      await local.upsertFeedback(
-        predictions.map((prediction) => ({
-          predictionId: prediction.predictionId,
-          model: 'ret',
-          version: 1,
-          actual: 'no',
-          predictionTimestamp: prediction.timestamp,
-        })),
-        5000,
-      );
+      await local.upsertFeedback(feedbackFor(predictions, 'no'), 5000);
       // Age: everything before 1050 goes (5 rows).
       expect(await local.applyRetention(1050, 1000)).toBe(5);
       expect(await local.countPredictions()).toBe(15);
@@ -284,16 +290,7 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
         ...singles,
         ...makeRequestPredictions(3, { model: 'steps', timestamp: 801 }),
       ]);
-      await local.upsertFeedback(
-        singles.map((prediction) => ({
-          predictionId: prediction.predictionId,
-          model: 'steps',
-          version: 1,
-          actual: 'no',
-          predictionTimestamp: prediction.timestamp,
-        })),
-        5000,
-      );
+      await local.upsertFeedback(feedbackFor(singles, 'no'), 5000);
       // Age: milliseconds 1..300 go (600 batches: two steps) with their feedback.
       expect(await local.applyRetention(301, 1_000_000)).toBe(600);
       expect(await local.countFeedback('steps')).toBe(1000);
@@ -319,13 +316,10 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
       );
       await local.insertPredictions(requests.flat());
       await local.upsertFeedback(
-        requests.map((request) => ({
-          predictionId: request[5]!.predictionId,
-          model: 'rows',
-          version: 1,
-          actual: 'no',
-          predictionTimestamp: request[5]!.timestamp,
-        })),
+        feedbackFor(
+          requests.map((request) => request[5]!),
+          'no',
+        ),
         5000,
       );
       expect(await local.countPredictions()).toBe(50);
