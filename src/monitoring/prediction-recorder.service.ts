@@ -10,7 +10,7 @@ import { AppLogger } from '../telemetry/logger';
 import { Metrics } from '../telemetry/metrics';
 import { PrivacyPolicy } from '../telemetry/privacy';
 import { SqlValueBuffer } from '../database/sql-value-buffer';
-import { PredictionStore, prepareBatches } from './prediction.store';
+import { type EncodedBatches, PredictionStore, prepareBatches } from './prediction.store';
 
 export const FLUSH_INTERVAL_MS = 1000;
 export const FLUSH_BATCH_ROWS = 500;
@@ -47,12 +47,16 @@ export function isConnectionError(error: unknown): boolean {
  * Requests queued, then written, together (about `batchRows` rows): their batches' values, encoded
  * outside the JS heap. A write never splits a request, whose rows form one batch.
  */
-class Segment {
+class Segment implements EncodedBatches {
   readonly values = new SqlValueBuffer(64 * 1024);
   batches = 0;
   rows = 0;
   /** Taken by a write: nothing more is appended (it would not be written). */
   sealed = false;
+
+  get bytes(): Uint8Array {
+    return this.values.bytes();
+  }
 }
 
 export interface RecorderOptions {
@@ -189,9 +193,9 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     while (this.queue.length > 0 && Date.now() >= this.nextAttemptAt) {
       const segment = this.queue[0]!;
       segment.sealed = true;
-      const { batches, rows } = segment;
+      const rows = segment.rows;
       try {
-        await this.store.insertEncoded({ bytes: segment.values.bytes(), batches, rows });
+        await this.store.insertEncoded(segment);
       } catch (error) {
         this.onWriteFailure(error, rows);
         return;

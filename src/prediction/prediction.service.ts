@@ -8,6 +8,7 @@ import { ShutdownService } from '../health/shutdown.service';
 import type { LoadedModel } from '../inference/loaded-model';
 import type { Batch, BatchRun } from '../inference/micro-batcher';
 import { ModelPoolService } from '../inference/model-pool.service';
+import { PrivacyPolicy } from '../telemetry/privacy';
 import type { InferenceOutput } from '../inference/onnx-session.adapter';
 import { type RangeWarning, readInstances } from './domain/input-validator';
 import { instancesJson } from './domain/instances-json';
@@ -39,7 +40,10 @@ export interface PredictResponse {
 export class PredictionService {
   private readonly tracer: Tracer = trace.getTracer('vigil');
   private readonly maxInstances: number;
-  /** The store keeps each request's instances text (`requestInputs`): only worth scanning when it is on. */
+  /**
+   * The store keeps each request's instances text (`requestInputs`): only worth scanning when it is on
+   * and no privacy rule rewrites the inputs (the recorder then serialises the rewritten rows instead).
+   */
   private readonly keepRequestInputs: boolean;
 
   constructor(
@@ -47,9 +51,10 @@ export class PredictionService {
     private readonly events: PredictionEvents,
     private readonly shutdown: ShutdownService,
     config: AppConfig,
+    privacy: PrivacyPolicy,
   ) {
     this.maxInstances = config.MAX_INSTANCES_PER_REQUEST;
-    this.keepRequestInputs = config.PREDICTION_STORE_ENABLED;
+    this.keepRequestInputs = config.PREDICTION_STORE_ENABLED && privacy.isNoop;
   }
 
   /**
