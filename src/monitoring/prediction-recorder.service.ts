@@ -81,6 +81,8 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  /** The run in progress writes the open segment too (a timer's or a caller's flush), not only full ones. */
+  private drainAll = false;
   private flushSoon = false;
   private consecutiveFailures = 0;
   private batchAttempts = 0;
@@ -137,19 +139,23 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
       this.flushSoon = true;
       setImmediate(() => {
         this.flushSoon = false;
-        void this.flush();
+        void this.flush(false);
       });
     }
   }
 
   /**
-   * Writes what is queued, one batch after another, until the queue is empty or a write fails.
-   * Concurrent callers share the same run. Never throws.
+   * Writes what is queued, one segment after another, until the queue is empty or a write fails;
+   * with `all` false (a segment filled up), only full segments: the open one waits to fill up or for
+   * the timer, so that a write is never a request or two (one `postMessage` and one transaction per
+   * write cost more than the rows themselves). Concurrent callers share the same run. Never throws.
    */
-  flush(): Promise<void> {
+  flush(all = true): Promise<void> {
+    if (all) this.drainAll = true;
     if (!this.flushing) {
       this.flushing = this.drain().finally(() => {
         this.flushing = undefined;
+        this.drainAll = false;
       });
     }
     return this.flushing;
@@ -192,6 +198,8 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && Date.now() >= this.nextAttemptAt) {
       const segment = this.queue[0]!;
+      // Only the last segment can still fill up.
+      if (!this.drainAll && this.queue.length === 1 && segment.rows < this.options.batchRows) break;
       segment.sealed = true;
       const rows = segment.rows;
       try {

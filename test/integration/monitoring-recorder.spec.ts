@@ -183,6 +183,27 @@ describe('PredictionRecorder (SQLite)', () => {
     recorder.onModuleDestroy();
   });
 
+  it('writes full segments when one fills up, and leaves the open one to fill up or for the timer', async () => {
+    const { recorder, events, store } = build();
+    let release!: () => void;
+    store.hold = new Promise((resolve) => (release = resolve));
+    for (let request = 0; request < 5; request += 1) events.emit(makeRequest(100, { model: 'full-only' }));
+    await new Promise(setImmediate); // the filled segment's write starts, and is held
+    expect(store.writes).toEqual([500]);
+    events.emit(makeRequest(100, { model: 'full-only' }));
+    events.emit(makeRequest(100, { model: 'full-only' }));
+    const running = recorder.flush(false);
+    release();
+    await running;
+    // Not one write per request or two that arrived meanwhile: they wait in the open segment.
+    expect(store.writes).toEqual([500]);
+    expect(recorder.queued).toBe(200);
+    await recorder.flushNow(); // a timer's or a feedback lookup's flush writes the open segment too
+    expect(store.writes).toEqual([500, 200]);
+    expect(recorder.queued).toBe(0);
+    recorder.onModuleDestroy();
+  });
+
   it('never makes a flush wait for retention, and stops retention at shutdown', async () => {
     const { recorder, events, store } = build();
     let release!: () => void;
