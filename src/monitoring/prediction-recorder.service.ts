@@ -5,12 +5,12 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { AppConfig } from '../config/config';
-import { type PredictionRecord, PredictionEvents } from '../prediction/prediction-events';
+import { type PredictionBatch, PredictionEvents } from '../prediction/prediction-events';
 import { AppLogger } from '../telemetry/logger';
 import { Metrics } from '../telemetry/metrics';
 import { PrivacyPolicy } from '../telemetry/privacy';
 import { SqlValueBuffer } from '../database/sql-value-buffer';
-import { type EncodedBatches, PredictionStore, prepareBatches } from './prediction.store';
+import { batchValues, type EncodedBatches, PredictionStore } from './prediction.store';
 
 export const FLUSH_INTERVAL_MS = 1000;
 export const FLUSH_BATCH_ROWS = 500;
@@ -68,7 +68,7 @@ export interface RecorderOptions {
 /**
  * Writes every prediction to the prediction store off the request path: the listener turns a
  * request's predictions into the SQL values they are stored as (privacy policy applied,
- * `prepareBatches`) and appends them, encoded, to a bounded queue; a timer (or a full segment)
+ * `batchValues`) and appends them, encoded, to a bounded queue; a timer (or a full segment)
  * flushes it in multi-row inserts. When the database is down (e.g. PostgreSQL restarting) batches
  * stay queued and are retried with backoff, so nothing is lost while the queue has room; beyond
  * `PREDICTION_STORE_QUEUE_MAX` new predictions are dropped and counted.
@@ -110,7 +110,7 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
 
   onModuleInit(): void {
     if (!this.config.PREDICTION_STORE_ENABLED) return;
-    this.unsubscribe = this.events.subscribe((records) => this.enqueue(records));
+    this.unsubscribe = this.events.subscribe((batch) => this.enqueue(batch));
     this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
     this.timer.unref();
   }
@@ -126,14 +126,15 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
    * collections they met (copied, then marked), which cost more than the formatting itself
    * (docs/performance.md, pass 5: 100-row requests +40–50 % once the records no longer waited).
    */
-  enqueue(records: readonly PredictionRecord[]): void {
-    if (records.length === 0) return;
+  enqueue(batch: PredictionBatch): void {
+    const rows = batch.rows;
+    if (rows === 0) return;
     const room = this.options.queueMax - this.queuedRows;
-    if (room < records.length) {
-      this.metrics.predictionStoreDropped.inc({ reason: 'queue_full' }, records.length - Math.max(room, 0));
-      // What fits of the request (its first rows: still one run of ids, hence one batch).
-      if (room > 0) this.push(records.slice(0, room));
-    } else this.push(records);
+    if (room < rows) {
+      this.metrics.predictionStoreDropped.inc({ reason: 'queue_full' }, rows - Math.max(room, 0));
+      // What fits of the request (its first rows).
+      if (room > 0) this.push(batch.slice(room));
+    } else this.push(batch);
     this.metrics.predictionStoreQueue.set(this.queuedRows);
     if (this.queuedRows >= this.options.batchRows && !this.flushSoon) {
       this.flushSoon = true;
@@ -172,20 +173,18 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     }
   }
 
-  private push(records: readonly PredictionRecord[]): void {
-    const prepared = prepareBatches(
-      this.privacy.isNoop ? records : records.map((record) => this.toStored(record)),
-    );
+  private push(batch: PredictionBatch): void {
+    const values = batchValues(this.privacy.isNoop ? batch : batch.withInputs(this.stored));
     let open = this.queue.at(-1);
     // The request that straddles `batchRows` goes in whole.
     if (open === undefined || open.sealed || open.rows >= this.options.batchRows) {
       open = new Segment();
       this.queue.push(open);
     }
-    open.values.append(prepared.params);
-    open.batches += prepared.batches;
-    open.rows += prepared.rows;
-    this.queuedRows += prepared.rows;
+    open.values.append(values);
+    open.batches += 1;
+    open.rows += batch.rows;
+    this.queuedRows += batch.rows;
   }
 
   /** Removes the oldest segment (`rows` rows) from the queue. */
@@ -238,23 +237,8 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     }
   }
 
-  private toStored(record: PredictionRecord): PredictionRecord {
-    const stored: PredictionRecord = {
-      predictionId: record.predictionId,
-      requestId: record.requestId,
-      timestamp: record.timestamp,
-      model: record.model,
-      version: record.version,
-      inputs: this.privacy.apply(record.inputs),
-      label: record.label,
-      probabilities: record.probabilities,
-      latencyMs: record.latencyMs,
-    };
-    if (record.traceId !== undefined) stored.traceId = record.traceId;
-    if (record.score !== undefined) stored.score = record.score;
-    if (record.outOfRange !== undefined) stored.outOfRange = record.outOfRange;
-    return stored;
-  }
+  private readonly stored = (inputs: Record<string, number | string>): Record<string, number | string> =>
+    this.privacy.apply(inputs);
 
   /**
    * Starts retention when it is due, beside the flushes: it can take seconds on a large store (in

@@ -2,14 +2,9 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { SqlDatabase, type SqlExecutor, type SqlValue } from '../database/sql-database';
 import { SqliteDatabase } from '../database/sqlite.database';
 import { readSqlValues, SqlValueBuffer } from '../database/sql-value-buffer';
-import type { PredictionRecord } from '../prediction/prediction-events';
+import { PredictionBatch, type PredictionRecord } from '../prediction/prediction-events';
 import type { WindowRow } from './domain/evaluation';
-import {
-  batchLength,
-  predictionIdCandidates,
-  predictionIdOf,
-  resolvePredictionId,
-} from './domain/prediction-id';
+import { predictionIdCandidates, predictionIdOf, resolvePredictionId } from './domain/prediction-id';
 import { SqlitePredictionWriter } from './sqlite-prediction.writer';
 
 /** A prediction as stored: the privacy policy has already been applied to `inputs`. */
@@ -92,28 +87,6 @@ function insertSql(batches: number): string {
   return sql;
 }
 
-/** A number as JSON (`JSON.stringify` writes `null` for NaN and ±Infinity). */
-function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
-}
-
-/**
- * The inputs column of a batch of `count` predictions starting with `first`: the request's own text
- * when the batch is the whole request (the recorder may have cut it; a privacy rule drops the text),
- * else undefined and the rows are serialised.
- */
-function requestInputsText(first: StoredPrediction, count: number): string | undefined {
-  return first.requestInputs?.rows === count ? first.requestInputs.json : undefined;
-}
-
-/** Predictions as the `prediction_batches` rows they become: 13 values a batch, flat. */
-export interface PreparedBatches {
-  readonly params: readonly SqlValue[];
-  readonly batches: number;
-  /** Predictions (rows) in them. */
-  readonly rows: number;
-}
-
 /**
  * Batches whose values are encoded (`SqlValueBuffer`): what the recorder queues until the write, so
  * that the queue holds no JS object per request (docs/performance.md, pass 5).
@@ -125,73 +98,34 @@ export interface EncodedBatches {
 }
 
 /**
- * The rows of every batch (`batchLength`): the JSON columns are built with one `JSON.stringify` per
- * column per batch, not per row (a batch of one: by concatenation, no arrays); the inputs column is
- * the request's own text when the prediction path kept it (`requestInputs`).
+ * A batch's 13 `prediction_batches` values: each JSON column is one array for the whole batch; the
+ * inputs column is the request's own text when the prediction path kept it (`inputsJson`), and the
+ * probabilities are the texts the answer shares (`probabilityTexts`).
  */
-export function prepareBatches(predictions: readonly StoredPrediction[]): PreparedBatches {
-  const params: SqlValue[] = [];
-  let batches = 0;
-  for (let start = 0; start < predictions.length;) {
-    const count = batchLength(predictions, start);
-    const first = predictions[start]!;
-    if (count === 1) {
-      const features = first.outOfRange;
-      params.push(
-        first.predictionId,
-        first.requestId,
-        first.traceId ?? null,
-        first.timestamp,
-        first.model,
-        first.version,
-        1,
-        requestInputsText(first, 1) ?? `[${JSON.stringify(first.inputs)}]`,
-        `[${JSON.stringify(first.label)}]`,
-        `[${JSON.stringify(first.probabilities)}]`,
-        first.score === undefined ? null : `[${jsonNumber(first.score)}]`,
-        first.latencyMs,
-        features !== undefined && features.length > 0 ? `[${JSON.stringify(features)}]` : null,
-      );
-      batches += 1;
-      start += 1;
-      continue;
-    }
-    const inputsText = requestInputsText(first, count);
-    const inputs = inputsText === undefined ? new Array<StoredPrediction['inputs']>(count) : undefined;
-    const labels = new Array<string>(count);
-    const probabilities = new Array<number[]>(count);
-    let scores: (number | null)[] | null = null;
-    let outOfRange: (string[] | null)[] | null = null;
-    for (let row = 0; row < count; row += 1) {
-      const prediction = predictions[start + row]!;
-      if (inputs !== undefined) inputs[row] = prediction.inputs;
-      labels[row] = prediction.label;
-      probabilities[row] = prediction.probabilities;
-      const score = prediction.score;
-      if (score !== undefined) (scores ??= new Array<number | null>(count).fill(null))[row] = score;
-      const features = prediction.outOfRange;
-      if (features !== undefined && features.length > 0)
-        (outOfRange ??= new Array<string[] | null>(count).fill(null))[row] = features;
-    }
-    params.push(
-      first.predictionId.slice(0, -2),
-      first.requestId,
-      first.traceId ?? null,
-      first.timestamp,
-      first.model,
-      first.version,
-      count,
-      inputsText ?? JSON.stringify(inputs),
-      JSON.stringify(labels),
-      JSON.stringify(probabilities),
-      scores === null ? null : JSON.stringify(scores),
-      first.latencyMs,
-      outOfRange === null ? null : JSON.stringify(outOfRange),
+export function batchValues(batch: PredictionBatch): SqlValue[] {
+  const rows = batch.rows;
+  let outOfRange: string | null = null;
+  if (batch.outOfRange !== undefined) {
+    const flagged = batch.outOfRange.map((features) =>
+      features !== undefined && features.length > 0 ? features : null,
     );
-    batches += 1;
-    start += count;
+    if (flagged.some((features) => features !== null)) outOfRange = JSON.stringify(flagged);
   }
-  return { params, batches, rows: predictions.length };
+  return [
+    batch.batchId,
+    batch.requestId,
+    batch.traceId ?? null,
+    batch.timestamp,
+    batch.model,
+    batch.version,
+    rows,
+    batch.inputsJson ?? (rows === 1 ? `[${JSON.stringify(batch.inputs[0])}]` : JSON.stringify(batch.inputs)),
+    rows === 1 ? `[${JSON.stringify(batch.labels[0])}]` : JSON.stringify(batch.labels),
+    batch.probabilitiesJson(),
+    batch.scoresJson() ?? null,
+    batch.latencyMs,
+    outOfRange,
+  ];
 }
 
 /** Resolves on the next turn of the event loop, after pending I/O (requests) has run. */
@@ -275,13 +209,21 @@ export class PredictionStore implements OnApplicationShutdown {
    * the prepared statement cached by the database, is reused from one flush to the next.
    */
   async insertPredictions(predictions: readonly StoredPrediction[]): Promise<void> {
-    const prepared = prepareBatches(predictions);
-    const values = new SqlValueBuffer();
-    values.append(prepared.params);
-    return this.insertEncoded({ bytes: values.bytes(), batches: prepared.batches, rows: prepared.rows });
+    return this.insertBatches(PredictionBatch.fromRecords(predictions));
   }
 
-  /** `insertPredictions` for batches already prepared and encoded (the recorder's queue). */
+  /** `insertPredictions` for predictions already in batches (one per request). */
+  async insertBatches(batches: readonly PredictionBatch[]): Promise<void> {
+    const values = new SqlValueBuffer();
+    let rows = 0;
+    for (const batch of batches) {
+      values.append(batchValues(batch));
+      rows += batch.rows;
+    }
+    return this.insertEncoded({ bytes: values.bytes(), batches: batches.length, rows });
+  }
+
+  /** `insertBatches` for batches already encoded (the recorder's queue). */
   async insertEncoded(encoded: EncodedBatches): Promise<void> {
     if (encoded.batches === 0) return;
     const sizes = chunkSizes(encoded.batches);

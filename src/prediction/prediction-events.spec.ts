@@ -1,4 +1,4 @@
-import { PredictionEvents, type PredictionRecord } from './prediction-events';
+import { PredictionBatch, PredictionEvents, type PredictionRecord } from './prediction-events';
 
 const record = (overrides: Partial<PredictionRecord> = {}): PredictionRecord => ({
   predictionId: 'p1',
@@ -13,6 +13,10 @@ const record = (overrides: Partial<PredictionRecord> = {}): PredictionRecord => 
   ...overrides,
 });
 
+/** The records of one request: ids `<prefix>-<row>`, as the prediction service names them. */
+const request = (rows: number, overrides: Partial<PredictionRecord> = {}): PredictionRecord[] =>
+  Array.from({ length: rows }, (_, row) => record({ predictionId: `q-${row}`, ...overrides }));
+
 describe('PredictionEvents', () => {
   it('delivers to every listener even when one throws', () => {
     const events = new PredictionEvents();
@@ -20,18 +24,67 @@ describe('PredictionEvents', () => {
     events.subscribe(() => {
       throw new Error('broken consumer');
     });
-    events.subscribe((records) => seen.push(...records.map((r) => r.predictionId)));
-    events.emit([record(), record({ predictionId: 'p2' })]);
-    expect(seen).toEqual(['p1', 'p2']);
+    events.subscribe((batch) => seen.push(batch.predictionId(0), batch.predictionId(1)));
+    events.emit(PredictionBatch.fromRecords(request(2))[0]!);
+    expect(seen).toEqual(['q-0', 'q-1']);
   });
 
   it('stops delivering after unsubscribe', () => {
     const events = new PredictionEvents();
     const seen: number[] = [];
-    const unsubscribe = events.subscribe((records) => seen.push(records.length));
-    events.emit([record()]);
+    const unsubscribe = events.subscribe((batch) => seen.push(batch.rows));
+    events.emit(PredictionBatch.fromRecords([record()])[0]!);
     unsubscribe();
-    events.emit([record()]);
+    events.emit(PredictionBatch.fromRecords([record()])[0]!);
     expect(seen).toEqual([1]);
+  });
+});
+
+describe('PredictionBatch', () => {
+  it("groups records into their requests' batches and gives them back row by row", () => {
+    const records = [
+      ...request(3, { score: 0.05, outOfRange: ['sepal_length'] }),
+      record({ predictionId: 'alone', traceId: 't' }),
+    ];
+    records[1] = { ...records[1]!, outOfRange: undefined };
+    const batches = PredictionBatch.fromRecords(records, '[{"sepal_length":5.1}]');
+    expect(batches.map((batch) => [batch.batchId, batch.rows])).toEqual([
+      ['q', 3],
+      ['alone', 1],
+    ]);
+    // The instances text belongs to a batch that is all of the records, and this one is not.
+    expect(batches[0]!.inputsJson).toBeUndefined();
+    expect([0, 1, 2].map((row) => batches[0]!.record(row))).toEqual(records.slice(0, 3));
+    expect(batches[1]!.record(0)).toEqual(records[3]);
+    expect(PredictionBatch.fromRecords(request(2), '[1,2]')[0]!.inputsJson).toBe('[1,2]');
+  });
+
+  it('formats each probability once, as JSON.stringify would', () => {
+    const probabilities = [0.1 + 0.2, Number.NaN, 1, -0, 1e-7, Number.POSITIVE_INFINITY];
+    const [batch] = PredictionBatch.fromRecords([
+      record({ predictionId: 'b-0', probabilities: probabilities.slice(0, 3), score: Number.NaN }),
+      record({ predictionId: 'b-1', probabilities: probabilities.slice(3), score: 1e-7 }),
+    ]);
+    expect(batch!.probabilitiesJson()).toBe(
+      JSON.stringify([probabilities.slice(0, 3), probabilities.slice(3)]),
+    );
+    expect(batch!.probabilitiesJson(1)).toBe(JSON.stringify([probabilities.slice(0, 3)]));
+    expect(batch!.rowProbabilitiesJson(1)).toBe(JSON.stringify(probabilities.slice(3)));
+    expect(batch!.scoresJson()).toBe('[null,1e-7]');
+    expect(batch!.probabilityTexts()).toBe(batch!.probabilityTexts());
+  });
+
+  it('cuts a request to its first rows, and rewrites inputs, without the instances text', () => {
+    const [batch] = PredictionBatch.fromRecords(request(3, { score: 0.05 }), '[{},{},{}]');
+    const two = batch!.slice(2);
+    expect([two.batchId, two.rows, two.inputsJson]).toEqual(['q', 2, undefined]);
+    expect(two.record(1)).toEqual(batch!.record(1));
+    // One row left is a batch of one, named by its prediction id.
+    const one = batch!.slice(1);
+    expect([one.batchId, one.predictionId(0)]).toEqual(['q-0', 'q-0']);
+    const rewritten = batch!.withInputs(() => ({ hidden: 1 }));
+    expect(rewritten.inputs).toEqual([{ hidden: 1 }, { hidden: 1 }, { hidden: 1 }]);
+    expect(rewritten.inputsJson).toBeUndefined();
+    expect(batch!.inputsJson).toBe('[{},{},{}]');
   });
 });

@@ -2,13 +2,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../common/http-error.filter';
 import { traceContextOf } from '../common/request-context';
 import type { AppLogger } from '../telemetry/logger';
-import type { PredictResponse, PredictionService } from './prediction.service';
+import type { PredictAnswer } from './predict-answer';
+import type { PredictionService } from './prediction.service';
 
 interface PredictionRoutesOptions {
   predictions: PredictionService;
   defaultModel: string;
   logger: AppLogger;
 }
+
+/** What Fastify sends with an object's JSON: the answer leaves as text written by `PredictAnswer`. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 type ModelRequest = FastifyRequest<{ Params: { name: string } }>;
 type VersionRequest = FastifyRequest<{ Params: { name: string; version: string } }>;
@@ -23,9 +27,9 @@ type VersionRequest = FastifyRequest<{ Params: { name: string; version: string }
  */
 export function installPredictionRoutes(fastify: FastifyInstance, options: PredictionRoutesOptions): void {
   const { predictions, defaultModel, logger } = options;
-  const answer = (request: FastifyRequest, reply: FastifyReply, pending: Promise<PredictResponse>): void => {
+  const answer = (request: FastifyRequest, reply: FastifyReply, pending: Promise<PredictAnswer>): void => {
     pending.then(
-      (response) => void reply.send(response),
+      (response) => void reply.type(JSON_TYPE).send(response.json()),
       (error: unknown) => sendError(error, request, reply, logger),
     );
   };

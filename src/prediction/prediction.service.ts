@@ -12,24 +12,8 @@ import { PrivacyPolicy } from '../telemetry/privacy';
 import type { InferenceOutput } from '../inference/onnx-session.adapter';
 import { type RangeWarning, readInstances } from './domain/input-validator';
 import { instancesJson } from './domain/instances-json';
-import { PredictionEvents, type PredictionRecord } from './prediction-events';
-
-export interface Prediction {
-  predictionId: string;
-  label: string;
-  probabilities: Record<string, number>;
-  /** Binary models: P(positive class). */
-  score?: number;
-  /** Values accepted although outside the training range. */
-  warnings?: RangeWarning[];
-}
-
-export interface PredictResponse {
-  model: string;
-  version: number;
-  requestId: string;
-  predictions: Prediction[];
-}
+import { PredictAnswer } from './predict-answer';
+import { PredictionBatch, PredictionEvents } from './prediction-events';
 
 /**
  * The prediction path: pick the loaded version, check and write the rows straight into its micro-batch,
@@ -67,7 +51,7 @@ export class PredictionService {
     requestId: string,
     traceContext?: Context,
     jsonText?: string,
-  ): Promise<PredictResponse> {
+  ): Promise<PredictAnswer> {
     const model = this.pool.getProduction(name) ?? (await this.pool.explainMiss(name));
     return this.execute(model, body, false, requestId, traceContext, jsonText);
   }
@@ -80,7 +64,7 @@ export class PredictionService {
     requestId: string,
     traceContext?: Context,
     jsonText?: string,
-  ): Promise<PredictResponse> {
+  ): Promise<PredictAnswer> {
     if (!/^[1-9]\d{0,8}$/.test(version)) {
       throw new InvalidInputError([{ field: 'version', problem: 'must be a positive integer' }]);
     }
@@ -95,7 +79,7 @@ export class PredictionService {
     requestId: string,
     traceContext?: Context,
     jsonText?: string,
-  ): Promise<PredictResponse> {
+  ): Promise<PredictAnswer> {
     const model = this.pool.getProduction(name) ?? (await this.pool.explainMiss(name));
     const flat = typeof body === 'object' && body !== null && !Array.isArray(body) && !('instances' in body);
     return this.execute(model, body, flat, requestId, traceContext, jsonText);
@@ -108,7 +92,7 @@ export class PredictionService {
     requestId: string,
     traceContext: Context | undefined,
     jsonText: string | undefined,
-  ): Promise<PredictResponse> {
+  ): Promise<PredictAnswer> {
     if (this.shutdown.draining)
       throw new AppError('SHUTTING_DOWN', 'The service is shutting down', undefined, 1);
     const rows = flat ? [body] : readInstances(body, this.maxInstances);
@@ -151,9 +135,8 @@ export class PredictionService {
       (run) => {
         try {
           if (traced) this.traceInference(model, run, queueSpan!, traced);
-          const json =
+          const inputsJson =
             this.keepRequestInputs && jsonText !== undefined ? instancesJson(jsonText, flat) : undefined;
-          const requestInputs = json === undefined ? undefined : { json, rows: rows.length };
           return this.answer(
             model,
             rows,
@@ -163,7 +146,7 @@ export class PredictionService {
             requestId,
             startedAt,
             parent,
-            requestInputs,
+            inputsJson,
           );
         } finally {
           this.done(model);
@@ -191,73 +174,72 @@ export class PredictionService {
     requestId: string,
     startedAt: number,
     parent: Span | undefined,
-    requestInputs: PredictionRecord['requestInputs'],
-  ): PredictResponse {
-    const classes = model.classes;
-    const classCount = classes.length;
-    const probabilities = output.probabilities;
+    inputsJson: string | undefined,
+  ): PredictAnswer {
+    const count = rows.length;
+    const classCount = model.classes.length;
     const metrics = model.metrics;
     const recordMetrics = model.recordMetrics;
     const timestamp = Date.now();
-    const idPrefix = `${timeOrderedId(timestamp)}-`;
-    const latencyMs = performance.now() - startedAt;
-    const traceId = parent?.spanContext().traceId;
-    const predictions = new Array<Prediction>(rows.length);
-    const records = new Array<PredictionRecord>(rows.length);
-    for (let row = 0; row < rows.length; row++) {
-      const at = offset + row;
-      const label = output.labels[at]!;
-      const base = at * classCount;
-      const byClass: Record<string, number> = {};
-      const values = new Array<number>(classCount);
-      for (let index = 0; index < classCount; index++) {
-        const probability = probabilities[base + index]!;
-        byClass[classes[index]!] = probability;
-        values[index] = probability;
-      }
-      const predictionId = idPrefix + String(row);
-      const prediction: Prediction = { predictionId, label, probabilities: byClass };
-      const record: PredictionRecord = {
-        predictionId,
-        requestId,
-        traceId,
-        timestamp,
-        model: model.name,
-        version: model.version,
-        inputs: rows[row] as Record<string, number | string>,
-        label,
-        probabilities: values,
-        latencyMs,
-      };
-      if (model.positiveIndex >= 0) {
-        const score = probabilities[base + model.positiveIndex]!;
-        prediction.score = score;
-        record.score = score;
+    const id = timeOrderedId(timestamp);
+    // This request's rows of the micro-batch's output: a view (onnxruntime allocates outputs per run).
+    const probabilities = output.probabilities.subarray(offset * classCount, (offset + count) * classCount);
+    const labels = output.labels.slice(offset, offset + count);
+    let scores: Float32Array | undefined;
+    if (model.positiveIndex >= 0) {
+      scores = new Float32Array(count);
+      for (let row = 0; row < count; row++) {
+        const score = probabilities[row * classCount + model.positiveIndex]!;
+        scores[row] = score;
         if (recordMetrics) metrics.score.observe(score);
       }
-      const flagged = outOfRange?.[row];
-      if (flagged !== undefined) {
-        prediction.warnings = flagged.map((feature) => model.validator.rangeWarnings[feature]!);
-        record.outOfRange = flagged.map((feature) => model.validator.featureNames[feature]!);
+    }
+    let warnings: (RangeWarning[] | undefined)[] | undefined;
+    let flaggedFeatures: (string[] | undefined)[] | undefined;
+    if (outOfRange !== undefined) {
+      const { rangeWarnings, featureNames } = model.validator;
+      warnings = new Array<RangeWarning[] | undefined>(count);
+      flaggedFeatures = new Array<string[] | undefined>(count);
+      for (let row = 0; row < count; row++) {
+        const flagged = outOfRange[row];
+        if (flagged === undefined) continue;
+        warnings[row] = flagged.map((feature) => rangeWarnings[feature]!);
+        flaggedFeatures[row] = flagged.map((feature) => featureNames[feature]!);
         if (recordMetrics) for (const feature of flagged) metrics.outOfRangeByFeature[feature]!.inc();
       }
-      if (recordMetrics) {
+    }
+    if (recordMetrics) {
+      const counts = model.classCounts;
+      for (const label of labels) {
         const classIndex = model.classIndex.get(label);
-        if (classIndex !== undefined) model.classCounts[classIndex]!++;
+        if (classIndex !== undefined) counts[classIndex]!++;
       }
-      predictions[row] = prediction;
-      records[row] = record;
-    }
-    const counts = model.classCounts;
-    for (let index = 0; index < classCount; index++) {
-      if (counts[index]! > 0) {
-        metrics.predictionsByClass[index]!.inc(counts[index]);
-        counts[index] = 0;
+      for (let index = 0; index < classCount; index++) {
+        if (counts[index]! > 0) {
+          metrics.predictionsByClass[index]!.inc(counts[index]);
+          counts[index] = 0;
+        }
       }
     }
-    if (requestInputs !== undefined && records.length > 0) records[0]!.requestInputs = requestInputs;
-    this.events.emit(records);
-    return { model: model.name, version: model.version, requestId, predictions };
+    const batch = new PredictionBatch({
+      // A request of one row is batch `<id>-0`, the id of its one prediction; else rows are `<id>-<row>`.
+      batchId: count === 1 ? `${id}-0` : id,
+      requestId,
+      traceId: parent?.spanContext().traceId,
+      timestamp,
+      model: model.name,
+      version: model.version,
+      latencyMs: performance.now() - startedAt,
+      inputs: rows as Record<string, number | string>[],
+      labels,
+      probabilities,
+      classCount,
+      scores,
+      outOfRange: flaggedFeatures,
+      inputsJson,
+    });
+    this.events.emit(batch);
+    return new PredictAnswer(batch, model.classes, warnings);
   }
 
   private startSpan(name: string, model: LoadedModel, rows: number, parent: Context): Span {

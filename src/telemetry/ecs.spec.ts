@@ -1,7 +1,13 @@
 import { EcsFormatter, PREDICTION_EVENT_MAX_INPUTS, redactText, redactValue } from './ecs';
-import type { PredictionRecord } from '../prediction/prediction-events';
+import { PredictionBatch, type PredictionRecord } from '../prediction/prediction-events';
 
 const formatter = new EcsFormatter({ name: 'vigil', version: '1.2.3', environment: 'test' });
+/** The batch `records` form (one request's, or a batch of one). */
+const batchOf = (records: PredictionRecord[]): PredictionBatch => {
+  const batches = PredictionBatch.fromRecords(records);
+  expect(batches).toHaveLength(1);
+  return batches[0]!;
+};
 const parse = (line: string): Record<string, unknown> => JSON.parse(line) as Record<string, unknown>;
 
 describe('EcsFormatter', () => {
@@ -97,7 +103,7 @@ describe('EcsFormatter', () => {
       score: 0.75,
       latencyMs: 1.5,
     };
-    const line = parse(formatter.predictionLine(record, { age: 30 }));
+    const line = parse(formatter.predictionLine(batchOf([record]), { age: 30 }));
     expect(line).toMatchObject({
       '@timestamp': '2026-01-01T00:00:00.000Z',
       'event.action': 'prediction',
@@ -131,7 +137,7 @@ describe('EcsFormatter', () => {
       ...(index === 3 ? { outOfRange: ['age'] } : {}),
       ...(index === 5 ? { outOfRange: ['age', 'income'] } : {}),
     }));
-    const line = parse(formatter.predictionBatchLine(records, ({ age }) => ({ age: age! })));
+    const line = parse(formatter.predictionBatchLine(batchOf(records), ({ age }) => ({ age: age! })));
     expect(line).toMatchObject({
       'event.action': 'prediction',
       'event.duration': 2_000_000,
@@ -166,7 +172,9 @@ describe('EcsFormatter', () => {
       probabilities: [1, 0, 0],
       latencyMs: 1,
     };
-    const line = parse(formatter.predictionBatchLine([record, { ...record, predictionId: 'p-1' }], (x) => x));
+    const line = parse(
+      formatter.predictionBatchLine(batchOf([record, { ...record, predictionId: 'p-1' }]), (x) => x),
+    );
     expect(line).not.toHaveProperty('prediction.score');
     expect(line).not.toHaveProperty('prediction.out_of_range');
     expect(line['prediction.probabilities']).toEqual([

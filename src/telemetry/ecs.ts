@@ -1,4 +1,4 @@
-import type { PredictionRecord } from '../prediction/prediction-events';
+import type { PredictionBatch } from '../prediction/prediction-events';
 
 /** ECS version our field names follow (`ecs.version` on every line). */
 export const ECS_VERSION = '8.11.0';
@@ -68,6 +68,11 @@ export function redactValue(value: unknown, depth = 0): unknown {
 
 const bigintAsString = (_key: string, item: unknown): unknown =>
   typeof item === 'bigint' ? item.toString() : item;
+
+function allFinite(values: ArrayLike<number>): boolean {
+  for (let index = 0; index < values.length; index++) if (!Number.isFinite(values[index])) return false;
+  return true;
+}
 
 function stringify(value: unknown): string | undefined {
   try {
@@ -144,72 +149,65 @@ export class EcsFormatter {
     return out + this.suffix;
   }
 
-  /** One prediction event. `inputs` must already have the privacy policy applied. */
-  predictionLine(record: PredictionRecord, inputs: Record<string, number | string>): string {
+  /** The prediction event of a request of one instance. `inputs` must have the privacy policy applied. */
+  predictionLine(batch: PredictionBatch, inputs: Record<string, number | string>): string {
     let out =
-      `{"@timestamp":"${new Date(record.timestamp).toISOString()}","log.level":"info"` +
+      `{"@timestamp":"${new Date(batch.timestamp).toISOString()}","log.level":"info"` +
       `,"message":"prediction","log.logger":"vigil.prediction","event.kind":"event","event.action":"prediction"` +
-      `,"event.duration":${Math.round(record.latencyMs * 1e6)}` +
-      `,"model.name":${JSON.stringify(record.model)},"model.version":"${record.version}"` +
-      `,"prediction.id":${JSON.stringify(record.predictionId)},"prediction.label":${JSON.stringify(record.label)}` +
-      `,"prediction.probabilities":${stringify(record.probabilities) ?? '[]'}` +
+      `,"event.duration":${Math.round(batch.latencyMs * 1e6)}` +
+      `,"model.name":${JSON.stringify(batch.model)},"model.version":"${batch.version}"` +
+      `,"prediction.id":${JSON.stringify(batch.predictionId(0))},"prediction.label":${JSON.stringify(batch.labels[0])}` +
+      `,"prediction.probabilities":${batch.rowProbabilitiesJson(0)}` +
       `,"prediction.inputs":${stringify(inputs) ?? '{}'}` +
-      `,"http.request.id":${JSON.stringify(record.requestId)}`;
-    if (record.score !== undefined && Number.isFinite(record.score))
-      out += `,"prediction.score":${record.score}`;
-    if (record.outOfRange !== undefined && record.outOfRange.length > 0)
-      out += `,"prediction.out_of_range":${JSON.stringify(record.outOfRange)}`;
-    if (record.traceId !== undefined) out += `,"trace.id":${JSON.stringify(record.traceId)}`;
+      `,"http.request.id":${JSON.stringify(batch.requestId)}`;
+    const score = batch.scores?.[0];
+    if (score !== undefined && Number.isFinite(score)) out += `,"prediction.score":${score}`;
+    const features = batch.outOfRange?.[0];
+    if (features !== undefined && features.length > 0)
+      out += `,"prediction.out_of_range":${JSON.stringify(features)}`;
+    if (batch.traceId !== undefined) out += `,"trace.id":${JSON.stringify(batch.traceId)}`;
     return out + this.suffix;
   }
 
   /**
-   * One prediction event for a request of several instances: the per-instance fields of
+   * The prediction event of a request of several instances: the per-instance fields of
    * `predictionLine` become arrays in instance order (`prediction.id`, `prediction.label`,
    * `prediction.score`), `prediction.count` is the number of instances, `prediction.out_of_range` the
    * features flagged in any of them, and `prediction.inputs` and `prediction.probabilities` (one array
    * per instance) hold the first `PREDICTION_EVENT_MAX_INPUTS` instances only: formatting every
    * probability of a 100-row request took 6 % of the service's CPU, and the store keeps all of them.
-   * `inputsOf` applies the privacy policy. All records belong to one request.
+   * `inputsOf` applies the privacy policy.
    */
   predictionBatchLine(
-    records: readonly PredictionRecord[],
+    batch: PredictionBatch,
     inputsOf: (inputs: Record<string, number | string>) => Record<string, number | string>,
   ): string {
-    const first = records[0]!;
-    const count = records.length;
-    const ids = new Array<string>(count);
-    const labels = new Array<string>(count);
-    const scores: number[] = [];
+    const count = batch.rows;
+    // Ids are `<batch id>-<row>`: the batch id's JSON text, open, then each row's suffix.
+    const idHead = JSON.stringify(batch.batchId).slice(0, -1);
+    let ids = '[';
+    for (let row = 0; row < count; row++) ids += `${row === 0 ? '' : ','}${idHead}-${row}"`;
+    ids += ']';
     let outOfRange: Set<string> | undefined;
-    for (let index = 0; index < count; index++) {
-      const record = records[index]!;
-      ids[index] = record.predictionId;
-      labels[index] = record.label;
-      if (record.score !== undefined && Number.isFinite(record.score)) scores.push(record.score);
-      if (record.outOfRange !== undefined)
-        for (const feature of record.outOfRange) (outOfRange ??= new Set()).add(feature);
-    }
+    for (const features of batch.outOfRange ?? [])
+      for (const feature of features ?? []) (outOfRange ??= new Set()).add(feature);
     const shown = Math.min(count, PREDICTION_EVENT_MAX_INPUTS);
     const inputs = new Array<Record<string, number | string>>(shown);
-    const probabilities = new Array<number[]>(shown);
-    for (let index = 0; index < shown; index++) {
-      inputs[index] = inputsOf(records[index]!.inputs);
-      probabilities[index] = records[index]!.probabilities;
-    }
+    for (let row = 0; row < shown; row++) inputs[row] = inputsOf(batch.inputs[row]!);
     let out =
-      `{"@timestamp":"${new Date(first.timestamp).toISOString()}","log.level":"info"` +
+      `{"@timestamp":"${new Date(batch.timestamp).toISOString()}","log.level":"info"` +
       `,"message":"prediction","log.logger":"vigil.prediction","event.kind":"event","event.action":"prediction"` +
-      `,"event.duration":${Math.round(first.latencyMs * 1e6)}` +
-      `,"model.name":${JSON.stringify(first.model)},"model.version":"${first.version}"` +
-      `,"prediction.count":${count},"prediction.id":${JSON.stringify(ids)}` +
-      `,"prediction.label":${JSON.stringify(labels)}` +
-      `,"prediction.probabilities":${stringify(probabilities) ?? '[]'}` +
+      `,"event.duration":${Math.round(batch.latencyMs * 1e6)}` +
+      `,"model.name":${JSON.stringify(batch.model)},"model.version":"${batch.version}"` +
+      `,"prediction.count":${count},"prediction.id":${ids}` +
+      `,"prediction.label":${JSON.stringify(batch.labels)}` +
+      `,"prediction.probabilities":${batch.probabilitiesJson(shown)}` +
       `,"prediction.inputs":${stringify(inputs) ?? '[]'}` +
-      `,"http.request.id":${JSON.stringify(first.requestId)}`;
-    if (scores.length === count) out += `,"prediction.score":${JSON.stringify(scores)}`;
+      `,"http.request.id":${JSON.stringify(batch.requestId)}`;
+    const scores = batch.scores;
+    if (scores !== undefined && allFinite(scores)) out += `,"prediction.score":${batch.scoresJson()!}`;
     if (outOfRange !== undefined) out += `,"prediction.out_of_range":${JSON.stringify([...outOfRange])}`;
-    if (first.traceId !== undefined) out += `,"trace.id":${JSON.stringify(first.traceId)}`;
+    if (batch.traceId !== undefined) out += `,"trace.id":${JSON.stringify(batch.traceId)}`;
     return out + this.suffix;
   }
 }

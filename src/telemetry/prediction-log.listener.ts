@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AppConfig } from '../config/config';
-import { type PredictionRecord, PredictionEvents } from '../prediction/prediction-events';
+import { type PredictionBatch, PredictionEvents } from '../prediction/prediction-events';
 import { LogPipeline } from './log-pipeline';
 import { AppLogger } from './logger';
 import { PrivacyPolicy } from './privacy';
@@ -51,14 +51,13 @@ export class PredictionLogListener implements OnApplicationBootstrap, OnModuleDe
     inputs: Record<string, number | string>,
   ): Record<string, number | string> => this.privacy.apply(inputs);
 
-  readonly onPredictions = (records: readonly PredictionRecord[]): void => {
-    // One event per request (the records of one emit), not per instance: a 100-row batch is one line.
+  readonly onPredictions = (batch: PredictionBatch): void => {
+    // One event per request, not per instance: a 100-row batch is one line.
     const formatter = this.pipeline.formatter;
-    if (records.length === 1) {
-      const record = records[0]!;
-      this.pipeline.write(formatter.predictionLine(record, this.privacy.apply(record.inputs)));
-    } else if (records.length > 1) {
-      this.pipeline.write(formatter.predictionBatchLine(records, this.applyPrivacy));
+    if (batch.rows === 1) {
+      this.pipeline.write(formatter.predictionLine(batch, this.privacy.apply(batch.inputs[0]!)));
+    } else if (batch.rows > 1) {
+      this.pipeline.write(formatter.predictionBatchLine(batch, this.applyPrivacy));
     }
   };
 }

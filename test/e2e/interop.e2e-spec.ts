@@ -81,7 +81,7 @@ describe('interop (e2e): Open Inference Protocol and MLflow scoring with the rea
     );
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
-    app.get(PredictionEvents).subscribe((batch) => records.push([...batch]));
+    app.get(PredictionEvents).subscribe((batch) => records.push(batch.records()));
   });
 
   afterAll(async () => {

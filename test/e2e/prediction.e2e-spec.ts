@@ -67,7 +67,7 @@ describe('prediction (e2e, real iris and credit models)', () => {
     );
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
-    app.get(PredictionEvents).subscribe((batch) => records.push([...batch]));
+    app.get(PredictionEvents).subscribe((batch) => records.push(batch.records()));
   });
 
   afterAll(async () => {

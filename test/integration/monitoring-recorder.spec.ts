@@ -2,7 +2,11 @@ import { makeConfig } from '../../src/config/config';
 import type { SqlDatabase } from '../../src/database/sql-database';
 import { PredictionRecorder, isConnectionError } from '../../src/monitoring/prediction-recorder.service';
 import { type EncodedBatches, PredictionStore } from '../../src/monitoring/prediction.store';
-import { type PredictionRecord, PredictionEvents } from '../../src/prediction/prediction-events';
+import {
+  PredictionBatch,
+  type PredictionRecord,
+  PredictionEvents,
+} from '../../src/prediction/prediction-events';
 import { AppLogger, type LogFields, type LogLevel } from '../../src/telemetry/logger';
 import { Metrics } from '../../src/telemetry/metrics';
 import { PrivacyPolicy } from '../../src/telemetry/privacy';
@@ -39,6 +43,13 @@ class FlakyStore extends PredictionStore {
     const write = super.insertEncoded({ ...encoded, bytes: new Uint8Array(encoded.bytes) });
     await this.hold;
     return write;
+  }
+}
+
+/** Emits records as the batches they form (a request's run of ids, or one each). */
+class RecordEvents extends PredictionEvents {
+  emitRecords(records: readonly PredictionRecord[]): void {
+    for (const batch of PredictionBatch.fromRecords(records)) this.emit(batch);
   }
 }
 
@@ -100,7 +111,7 @@ describe('PredictionRecorder (SQLite)', () => {
       PRIVACY_HASH_SALT: 's',
       ...overrides,
     });
-    const events = new PredictionEvents();
+    const events = new RecordEvents();
     const store = new FlakyStore(database);
     const metrics = new Metrics();
     const logger = new CapturingLogger();
@@ -122,7 +133,7 @@ describe('PredictionRecorder (SQLite)', () => {
       makeRecord({ model: 'priv' }),
       makeRecord({ model: 'priv', traceId: 'abc', outOfRange: ['income'] }),
     ];
-    events.emit(records);
+    events.emitRecords(records);
     expect(recorder.queued).toBe(2);
     await recorder.flushNow();
     const rows = await database.query<{
@@ -148,7 +159,7 @@ describe('PredictionRecorder (SQLite)', () => {
     const { recorder, events, store, metrics } = build();
     const requests = [makeRequest(300, { model: 'slices' }), makeRequest(300, { model: 'slices' })];
     requests.push(makeRequest(300, { model: 'slices' }));
-    for (const request of requests) events.emit(request);
+    for (const request of requests) events.emitRecords(request);
     expect(recorder.queued).toBe(900);
     await recorder.flushNow();
     expect(store.writes).toEqual([600, 300]);
@@ -164,11 +175,11 @@ describe('PredictionRecorder (SQLite)', () => {
     const { recorder, events, store, metrics } = build();
     let release!: () => void;
     store.hold = new Promise((resolve) => (release = resolve));
-    events.emit(makeRequest(3, { model: 'in-flight' }));
+    events.emitRecords(makeRequest(3, { model: 'in-flight' }));
     const first = recorder.flush();
     await new Promise(setImmediate);
-    events.emit(makeRequest(2, { model: 'in-flight' }));
-    events.emit([makeRecord({ model: 'in-flight' })]);
+    events.emitRecords(makeRequest(2, { model: 'in-flight' }));
+    events.emitRecords([makeRecord({ model: 'in-flight' })]);
     expect(recorder.queued).toBe(6);
     release();
     await first;
@@ -187,11 +198,12 @@ describe('PredictionRecorder (SQLite)', () => {
     const { recorder, events, store } = build();
     let release!: () => void;
     store.hold = new Promise((resolve) => (release = resolve));
-    for (let request = 0; request < 5; request += 1) events.emit(makeRequest(100, { model: 'full-only' }));
+    for (let request = 0; request < 5; request += 1)
+      events.emitRecords(makeRequest(100, { model: 'full-only' }));
     await new Promise(setImmediate); // the filled segment's write starts, and is held
     expect(store.writes).toEqual([500]);
-    events.emit(makeRequest(100, { model: 'full-only' }));
-    events.emit(makeRequest(100, { model: 'full-only' }));
+    events.emitRecords(makeRequest(100, { model: 'full-only' }));
+    events.emitRecords(makeRequest(100, { model: 'full-only' }));
     const running = recorder.flush(false);
     release();
     await running;
@@ -208,10 +220,10 @@ describe('PredictionRecorder (SQLite)', () => {
     const { recorder, events, store } = build();
     let release!: () => void;
     store.retentionHold = new Promise((resolve) => (release = resolve));
-    events.emit(makeRequest(2, { model: 'beside-retention' }));
+    events.emitRecords(makeRequest(2, { model: 'beside-retention' }));
     await recorder.flush(); // the first flush starts retention: it is due at startup
     expect(store.retentionSignals).toHaveLength(1);
-    events.emit(makeRequest(3, { model: 'beside-retention' }));
+    events.emitRecords(makeRequest(3, { model: 'beside-retention' }));
     await recorder.flushNow(); // what feedback lookups wait for: not the retention still running
     expect(store.writes).toEqual([2, 3]);
     expect(await store.countPredictions('beside-retention')).toBe(5);
@@ -224,8 +236,8 @@ describe('PredictionRecorder (SQLite)', () => {
 
   it('drops and counts what does not fit in the queue', async () => {
     const { recorder, events, metrics } = build({ PREDICTION_STORE_QUEUE_MAX: 3 });
-    events.emit([makeRecord(), makeRecord()]);
-    events.emit([makeRecord(), makeRecord(), makeRecord()]);
+    events.emitRecords([makeRecord(), makeRecord()]);
+    events.emitRecords([makeRecord(), makeRecord(), makeRecord()]);
     expect(recorder.queued).toBe(3);
     expect(await counter(metrics, 'vigil_prediction_store_dropped_total', { reason: 'queue_full' })).toBe(2);
     await recorder.flushNow();
@@ -236,7 +248,7 @@ describe('PredictionRecorder (SQLite)', () => {
     const { recorder, events, store, metrics, logger } = build();
     store.failWith = connectionError();
     const records = Array.from({ length: 7 }, () => makeRecord({ model: 'outage' }));
-    events.emit(records);
+    events.emitRecords(records);
     await recorder.flush();
     await recorder.flush(); // within the backoff: not even attempted
     expect(store.attempts).toBe(1);
@@ -260,7 +272,7 @@ describe('PredictionRecorder (SQLite)', () => {
   it('gives up on a batch the database keeps refusing for another reason', async () => {
     const { recorder, events, store, metrics } = build();
     store.failWith = new Error('value too long for type character varying');
-    events.emit([makeRecord(), makeRecord()]);
+    events.emitRecords([makeRecord(), makeRecord()]);
     for (let attempt = 0; attempt < 3; attempt += 1) await recorder.flushNow(50);
     expect(recorder.queued).toBe(0);
     expect(await counter(metrics, 'vigil_prediction_store_dropped_total', { reason: 'write_failed' })).toBe(
@@ -271,9 +283,9 @@ describe('PredictionRecorder (SQLite)', () => {
 
   it('flushes on shutdown', async () => {
     const { recorder, events } = build();
-    events.emit([makeRecord({ model: 'shutdown' })]);
+    events.emitRecords([makeRecord({ model: 'shutdown' })]);
     recorder.onModuleDestroy();
-    events.emit([makeRecord({ model: 'shutdown' })]); // after unsubscribe: not recorded
+    events.emitRecords([makeRecord({ model: 'shutdown' })]); // after unsubscribe: not recorded
     await recorder.beforeApplicationShutdown();
     const [row] = await database.query<{ count: number }>(
       `SELECT SUM(row_count) AS count FROM prediction_batches WHERE model_name = 'shutdown'`,
@@ -283,7 +295,7 @@ describe('PredictionRecorder (SQLite)', () => {
 
   it('is off when PREDICTION_STORE_ENABLED=false', () => {
     const { recorder, events } = build({ PREDICTION_STORE_ENABLED: false });
-    events.emit([makeRecord()]);
+    events.emitRecords([makeRecord()]);
     expect(recorder.queued).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { PredictionBatch } from '../../src/prediction/prediction-events';
 import {
   type FeedbackRow,
   PredictionStore,
@@ -100,15 +101,16 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
       )[0]?.inputs;
     const whole = makeRequestPredictions(3, { model: 'raw' });
     const sent = ` [ {"income": 0, "housing":"own"},\n {"income":1,"housing":"rent"}, {"income":2,"housing":"own"} ] `;
-    whole[0] = { ...whole[0]!, requestInputs: { json: sent, rows: 3 } };
-    const cut = makeRequestPredictions(3, { model: 'raw' }).slice(0, 2); // the recorder kept 2 rows of 3
-    cut[0] = { ...cut[0]!, requestInputs: { json: '[{"income":0},{"income":1},{"income":2}]', rows: 3 } };
+    const [wholeBatch] = PredictionBatch.fromRecords(whole, sent);
+    const request = makeRequestPredictions(3, { model: 'raw' });
+    const cut = request.slice(0, 2); // the recorder kept 2 rows of 3
+    const [requestBatch] = PredictionBatch.fromRecords(request, '[{"income":0},{"income":1},{"income":2}]');
     const single = makeStoredPrediction({ model: 'raw', inputs: { income: 7 } });
-    single.requestInputs = { json: '[ {"income" : 7} ]', rows: 1 };
-    await store.insertPredictions([...whole, ...cut, single]);
+    const [singleBatch] = PredictionBatch.fromRecords([single], '[ {"income" : 7} ]');
+    await store.insertBatches([wholeBatch!, requestBatch!.slice(2), singleBatch!]);
 
-    expect(await storedInputs(whole[0].predictionId.slice(0, -2))).toBe(sent);
-    expect(await storedInputs(cut[0].predictionId.slice(0, -2))).toBe(
+    expect(await storedInputs(whole[0]!.predictionId.slice(0, -2))).toBe(sent);
+    expect(await storedInputs(cut[0]!.predictionId.slice(0, -2))).toBe(
       JSON.stringify(cut.map((p) => p.inputs)),
     );
     expect(await storedInputs(single.predictionId)).toBe('[ {"income" : 7} ]');

@@ -4,7 +4,7 @@ import { Client, errors } from '@elastic/elasticsearch';
 import Mock, { type MockPattern } from '@elastic/elasticsearch-mock';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { makeConfig } from '../../src/config/config';
-import type { PredictionRecord } from '../../src/prediction/prediction-events';
+import { PredictionBatch, type PredictionRecord } from '../../src/prediction/prediction-events';
 import type { BulkSender } from '../../src/telemetry/elasticsearch-log.shipper';
 import { LogPipeline } from '../../src/telemetry/log-pipeline';
 import { AppLogger } from '../../src/telemetry/logger';
@@ -114,7 +114,9 @@ describe('Elasticsearch bulk payload (official client mock)', () => {
         'b'.repeat(16),
       ),
     );
-    pipeline.write(pipeline.formatter.predictionLine(record(), record().inputs));
+    pipeline.write(
+      pipeline.formatter.predictionLine(PredictionBatch.fromRecords([record()])[0]!, record().inputs),
+    );
     await pipeline.close(2000);
 
     expect(received).toHaveLength(1);

@@ -24,7 +24,7 @@ import { traceContextOf, traceLogFields } from '../../src/common/request-context
 import { HttpErrorFilter } from '../../src/common/http-error.filter';
 import { type AppConfig } from '../../src/config/config';
 import { ConfigModule } from '../../src/config/config.module';
-import { PredictionEvents } from '../../src/prediction/prediction-events';
+import { PredictionBatch, PredictionEvents } from '../../src/prediction/prediction-events';
 import { setupTelemetry } from '../../src/telemetry/http-telemetry';
 import { LOG_PIPELINE_OPTIONS, type LogPipelineOptions } from '../../src/telemetry/log-pipeline';
 import { AppLogger } from '../../src/telemetry/logger';
@@ -61,20 +61,21 @@ class FakePredictionService {
     const rows = Array.isArray(instances) ? (instances as Record<string, number | string>[]) : [inputs];
     const latencyMs = performance.now() - started;
     this.events.emit(
-      rows.map((row) => ({
-        predictionId: randomUUID(),
+      new PredictionBatch({
+        batchId: randomUUID(),
         requestId: 'req',
         traceId,
         timestamp: Date.now(),
         model,
         version: 1,
-        inputs: row,
-        label: 'good',
-        probabilities: [0.2, 0.8],
-        score: 0.8,
         latencyMs,
-        outOfRange: ['age'],
-      })),
+        inputs: rows,
+        labels: rows.map(() => 'good'),
+        probabilities: rows.flatMap(() => [0.2, 0.8]),
+        classCount: 2,
+        scores: rows.map(() => 0.8),
+        outOfRange: rows.map(() => ['age']),
+      }),
     );
     return { label: 'good' };
   }
