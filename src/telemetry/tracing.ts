@@ -1,6 +1,5 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -18,6 +17,11 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { AppConfig } from '../config/config';
+import {
+  EncodingSpanProcessor,
+  otlpHttpEncodedSpanExporter,
+  spanBatchSettingsFromEnv,
+} from './encoded-span-processor';
 import { serviceVersion } from './log-pipeline';
 
 /** The settings tracing reads (a subset of `AppConfig`). */
@@ -133,11 +137,20 @@ export function startTracing(settings: TracingSettings, options: TracingOptions 
   if (active !== undefined) return active;
   if (settings.OTEL_SDK_DISABLED) return DISABLED;
 
+  const spanProcessors: SpanProcessor[] = [];
   let exporter: SpanExporter | undefined = options.exporter;
-  if (exporter === undefined && settings.OTEL_TRACES_EXPORTER === 'otlp') exporter = new OTLPTraceExporter();
+  if (exporter === undefined && settings.OTEL_TRACES_EXPORTER === 'otlp') {
+    // OTLP/HTTP JSON, each span encoded as it ends (the batch processor kept the span objects).
+    spanProcessors.push(
+      new EncodingSpanProcessor(
+        otlpHttpEncodedSpanExporter(),
+        spanBatchSettingsFromEnv(),
+        reportExportFailure,
+      ),
+    );
+  }
   if (exporter === undefined && settings.OTEL_TRACES_EXPORTER === 'console')
     exporter = new ConsoleSpanExporter();
-  const spanProcessors: SpanProcessor[] = [];
   if (exporter !== undefined) {
     const counted = new CountingSpanExporter(exporter);
     spanProcessors.push(

@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { makeConfig } from '../../src/config/config';
 import { startTracing, type TracingHandle } from '../../src/telemetry/tracing';
 import { createTelemetryHarness } from './telemetry-harness';
@@ -87,13 +86,17 @@ describe('trace export over OTLP/HTTP (integration)', () => {
       OTEL_TRACES_SAMPLER: 'always_on',
       OTEL_SERVICE_NAME: 'vigil-test',
     });
-    tracing = startTracing(config, {
-      exporter: new OTLPTraceExporter({
-        url: `http://127.0.0.1:${receiver.port}/v1/traces`,
-        timeoutMillis: 500,
-      }),
-      simpleProcessor: true,
-    });
+    // The production exporter (`OTEL_TRACES_EXPORTER=otlp`), configured as users do: by environment.
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${receiver.port}`;
+    process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '500';
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '50';
+    tracing = startTracing(config);
+    for (const name of [
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_TIMEOUT',
+      'OTEL_BSP_SCHEDULE_DELAY',
+    ])
+      delete process.env[name];
     app = await createTelemetryHarness(config, { stream: null });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -1,0 +1,207 @@
+import {
+  context,
+  createTraceState,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type Sampler,
+  SamplingDecision,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import {
+  type EncodedSpanExporter,
+  EncodingSpanProcessor,
+  type SpanBatch,
+  spanBatchSettingsFromEnv,
+} from './encoded-span-processor';
+
+/** Records what it is asked to export; answers with `result`. */
+class CapturingExporter implements EncodedSpanExporter {
+  readonly batches: SpanBatch[] = [];
+  result: ExportResult = { code: ExportResultCode.SUCCESS };
+  export(batch: SpanBatch, resultCallback: (result: ExportResult) => void): void {
+    this.batches.push(batch);
+    resultCallback(this.result);
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Samples every span except those named `unsampled`, which are recorded only (they reach `onEnd`). */
+const sampler: Sampler = {
+  shouldSample: (_context, _traceId, name) => ({
+    decision: name === 'unsampled' ? SamplingDecision.RECORD : SamplingDecision.RECORD_AND_SAMPLED,
+  }),
+  toString: () => 'test',
+};
+
+function provider(
+  processor: EncodingSpanProcessor,
+  reference?: InMemorySpanExporter,
+  schemaUrl?: string,
+): BasicTracerProvider {
+  return new BasicTracerProvider({
+    resource: resourceFromAttributes(
+      { 'service.name': 'vigil', 'service.version': '1.2.3', pid: 42 },
+      schemaUrl === undefined ? undefined : { schemaUrl },
+    ),
+    sampler,
+    spanProcessors: reference === undefined ? [processor] : [new SimpleSpanProcessor(reference), processor],
+  });
+}
+
+describe('EncodingSpanProcessor', () => {
+  it('writes the OTLP/JSON export request the OpenTelemetry serializer writes of the same spans', async () => {
+    const exporter = new CapturingExporter();
+    const reference = new InMemorySpanExporter();
+    const processor = new EncodingSpanProcessor(exporter, {
+      maxQueueSize: 100,
+      maxExportBatchSize: 100,
+      scheduledDelayMillis: 60_000,
+    });
+    const tracers = provider(processor, reference);
+    const tracer = tracers.getTracer('vigil');
+    const other = tracers.getTracer('other', '0.9.1', {
+      schemaUrl: 'https://opentelemetry.io/schemas/1.24.0',
+    });
+
+    const root = tracer.startSpan('POST /v1/models/:name/predict', {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.route': '/v1/models/:name/predict',
+        'http.response.status_code': 200,
+        'vigil.ratio': 0.25,
+        'vigil.flag': true,
+        'vigil.list': ['a', 'b "quoted"'],
+        'vigil.numbers': [1, 2.5],
+        'vigil.unicode': 'é ✓ \u2028',
+      },
+      links: [
+        {
+          context: {
+            traceId: 'a'.repeat(32),
+            spanId: 'b'.repeat(16),
+            traceFlags: TraceFlags.SAMPLED,
+            isRemote: true,
+            traceState: createTraceState('vendor=1'),
+          },
+          attributes: { reason: 'batch' },
+        },
+      ],
+    });
+    root.addEvent('checked', { rows: 3 });
+    root.addEvent('plain');
+    root.setStatus({ code: SpanStatusCode.ERROR, message: 'model "x" failed' });
+    const child = tracer.startSpan('predict.inference', {}, trace.setSpan(ROOT_CONTEXT, root));
+    child.end();
+    root.end();
+    const remote = trace.setSpanContext(context.active(), {
+      traceId: 'c'.repeat(32),
+      spanId: 'd'.repeat(16),
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+      traceState: createTraceState('k=v'),
+    });
+    other.startSpan('from a remote parent', { kind: SpanKind.CLIENT }, remote).end();
+
+    await processor.forceFlush();
+    expect(exporter.batches.map((batch) => batch.count)).toEqual([3]);
+    const expected = JSON.parse(
+      Buffer.from(JsonTraceSerializer.serializeRequest(reference.getFinishedSpans())!).toString('utf8'),
+    ) as unknown;
+    expect(JSON.parse(exporter.batches[0]!.exportRequest().toString('utf8'))).toEqual(expected);
+    await tracers.shutdown();
+  });
+
+  it('keeps the resource schema URL, as the serializer does', async () => {
+    const exporter = new CapturingExporter();
+    const reference = new InMemorySpanExporter();
+    const processor = new EncodingSpanProcessor(exporter, {
+      maxQueueSize: 10,
+      maxExportBatchSize: 10,
+      scheduledDelayMillis: 60_000,
+    });
+    const tracers = provider(processor, reference, 'https://opentelemetry.io/schemas/1.30.0');
+    tracers.getTracer('vigil').startSpan('one').end();
+    await processor.forceFlush();
+    const expected = JSON.parse(
+      Buffer.from(JsonTraceSerializer.serializeRequest(reference.getFinishedSpans())!).toString('utf8'),
+    ) as unknown;
+    expect(JSON.parse(exporter.batches[0]!.exportRequest().toString('utf8'))).toEqual(expected);
+    await tracers.shutdown();
+  });
+
+  it('exports full batches at once, the rest after the delay, drops beyond the queue and counts failures', async () => {
+    const exporter = new CapturingExporter();
+    let failures = 0;
+    const processor = new EncodingSpanProcessor(
+      exporter,
+      { maxQueueSize: 4, maxExportBatchSize: 3, scheduledDelayMillis: 20 },
+      () => (failures += 1),
+    );
+    const tracer = provider(processor).getTracer('vigil');
+    tracer.startSpan('unsampled').end(); // recorded, not sampled: never queued
+    for (let index = 0; index < 3; index += 1) tracer.startSpan(`span ${index}`).end();
+    await new Promise(setImmediate);
+    expect(exporter.batches.map((batch) => batch.count)).toEqual([3]);
+    tracer.startSpan('late').end();
+    expect(exporter.batches).toHaveLength(1); // waits for the delay
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(exporter.batches.map((batch) => batch.count)).toEqual([3, 1]);
+
+    // A held export: the queue (4) fills behind it, and what comes after is dropped.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding: EncodedSpanExporter = {
+      export: (batch, done) => {
+        exporter.batches.push(batch);
+        void held.then(() => done({ code: ExportResultCode.FAILED }));
+      },
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    const slow = new EncodingSpanProcessor(
+      holding,
+      { maxQueueSize: 4, maxExportBatchSize: 3, scheduledDelayMillis: 20 },
+      () => (failures += 1),
+    );
+    const slowTracer = provider(slow).getTracer('vigil');
+    for (let index = 0; index < 8; index += 1) slowTracer.startSpan(`queued ${index}`).end();
+    expect(slow.dropped).toBe(1); // 3 in flight, 4 waiting, 1 dropped
+    release();
+    await slow.forceFlush();
+    expect(exporter.batches.slice(2).map((batch) => batch.count)).toEqual([3, 3, 1]);
+    expect(failures).toBe(3);
+  });
+
+  it('reads the OTEL_BSP_* settings as the batch processor does', () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, {
+        OTEL_BSP_MAX_QUEUE_SIZE: '100',
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500',
+        OTEL_BSP_SCHEDULE_DELAY: 'soon',
+      });
+      expect(spanBatchSettingsFromEnv()).toEqual({
+        maxQueueSize: 100,
+        maxExportBatchSize: 100,
+        scheduledDelayMillis: 5000,
+      });
+    } finally {
+      process.env = saved;
+    }
+  });
+});

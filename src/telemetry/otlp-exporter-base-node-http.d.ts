@@ -1,0 +1,5 @@
+// `@opentelemetry/otlp-exporter-base/node-http` is a package.json `exports` subpath, which this
+// project's `moduleResolution: node` does not read (Node does, at run time): its types, by file.
+declare module '@opentelemetry/otlp-exporter-base/node-http' {
+  export * from '@opentelemetry/otlp-exporter-base/build/src/index-node-http';
+}
