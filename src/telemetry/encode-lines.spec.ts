@@ -19,4 +19,12 @@ describe('encodeLines', () => {
     const lines = Array.from({ length: 200 }, (_, index) => `${'数'.repeat(index)}${'🚀'.repeat(index % 7)}`);
     expect(encodeLines(lines, 'é').equals(expected(lines, 'é'))).toBe(true);
   });
+
+  it("gives each line's end offset", () => {
+    const ends: number[] = [];
+    const bytes = encodeLines(['{"a":1}', 'é', '🚀'], 'p\n', ends);
+    expect(ends).toEqual([10, 15, 22]);
+    expect(bytes.toString('utf8', ends[0]! + 2, ends[1]! - 1)).toBe('é');
+    expect(bytes.length).toBe(ends.at(-1));
+  });
 });

@@ -6,9 +6,10 @@
  * events, 8 % of the service's CPU under load between the two sinks. Writing each line into a buffer
  * sized from the character count costs ~0.13 µs a line (`docs/performance.md`). A line's UTF-8 form is
  * at most three bytes per UTF-16 unit; only when the room left could be short is its exact length
- * measured, and the buffer grows when it is.
+ * measured, and the buffer grows when it is. `ends`, when given, receives the byte offset after each
+ * line (where the next line's prefix starts).
  */
-export function encodeLines(lines: readonly string[], prefix = ''): Buffer {
+export function encodeLines(lines: readonly string[], prefix = '', ends?: number[]): Buffer {
   const prefixBytes = Buffer.byteLength(prefix);
   let characters = 0;
   for (const line of lines) characters += line.length;
@@ -26,6 +27,7 @@ export function encodeLines(lines: readonly string[], prefix = ''): Buffer {
     if (prefixBytes > 0) at += buffer.write(prefix, at, 'utf8');
     at += buffer.write(line, at, 'utf8');
     buffer[at++] = 10;
+    ends?.push(at);
   }
   return buffer.subarray(0, at);
 }
