@@ -187,6 +187,39 @@ describe('EncodingSpanProcessor', () => {
     expect(failures).toBe(3);
   });
 
+  it('a timed export takes what is queued then, not every span that arrives while it runs', async () => {
+    const batches: number[] = [];
+    let release: (() => void) | undefined;
+    const holding: EncodedSpanExporter = {
+      export: (batch, done) => {
+        batches.push(batch.count);
+        release = () => done({ code: ExportResultCode.SUCCESS });
+      },
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    const processor = new EncodingSpanProcessor(holding, {
+      maxQueueSize: 100,
+      maxExportBatchSize: 50,
+      scheduledDelayMillis: 20,
+    });
+    const tracer = provider(processor).getTracer('vigil');
+    tracer.startSpan('first').end();
+    await new Promise((resolve) => setTimeout(resolve, 40)); // the delay: the open batch goes
+    expect(batches).toEqual([1]);
+    for (let round = 0; round < 3; round += 1) {
+      tracer.startSpan('meanwhile').end(); // load continues during the export
+      release!();
+      await new Promise(setImmediate);
+    }
+    // Not one export per span that arrived: they wait for the next delay (or a full batch).
+    expect(batches).toEqual([1]);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(batches).toEqual([1, 3]);
+    release!();
+    await processor.forceFlush();
+  });
+
   it('reads the OTEL_BSP_* settings as the batch processor does', () => {
     const saved = { ...process.env };
     try {

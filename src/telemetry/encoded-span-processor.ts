@@ -340,12 +340,19 @@ export class EncodingSpanProcessor implements SpanProcessor {
     this.timer.unref();
   }
 
-  /** Exports batches one after another: full ones only, or (`all`) the open one too. */
+  /**
+   * Exports batches one after another: full ones, and with `all` every batch queued now, the open one
+   * included, but not those that open meanwhile (under load, that would export whatever arrived during
+   * each export, a few spans at a time, for as long as the load lasts).
+   */
   private drain(all: boolean): void {
     if (this.exporting !== undefined) return;
+    let forced = all ? this.batches.length : 0;
     const next = (): Promise<void> | undefined => {
       const batch = this.batches[0];
-      if (batch === undefined || (!all && batch.count < this.settings.maxExportBatchSize)) return undefined;
+      if (batch === undefined) return undefined;
+      if (forced > 0) forced -= 1;
+      else if (batch.count < this.settings.maxExportBatchSize) return undefined;
       this.batches.shift();
       this.queued -= batch.count;
       return new Promise<void>((resolve) => {
