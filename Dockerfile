@@ -51,11 +51,9 @@ ENV NODE_ENV=production \
 
 # glibc gives every thread that allocates its own malloc arena (up to 8 a core; this process runs ~13
 # threads): two arenas keep ~5–10 MB of RSS off the service under load (docs/performance.md, passes 4
-# and 5: their throughput cost went with the store queue's garbage). V8's young generation at 8 MB
-# semi-spaces instead of 16: 12–13 MB less RSS for 1–12 % of throughput, now that little survives a
-# young collection (pass 6). The benchmark and the soak start Vigil with the same values.
-ENV MALLOC_ARENA_MAX=2 \
-    NODE_OPTIONS=--max-semi-space-size=8
+# and 5: their throughput cost went with the store queue's garbage). The benchmark starts Vigil with
+# the same value.
+ENV MALLOC_ARENA_MAX=2
 
 WORKDIR /app
 # Everything under /app stays root-owned and read-only; the service writes only to /data and /tmp.

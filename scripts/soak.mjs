@@ -91,10 +91,9 @@ if (base === undefined) {
       ACCESS_LOG: 'false',
       PREDICTION_LOG: 'false',
       EVALUATION_INTERVAL_MS: '0',
-      // As the image sets them (Dockerfile `ENV MALLOC_ARENA_MAX`, `NODE_OPTIONS`): without it, RSS was 36 MB higher after
+      // As the image sets it (Dockerfile `ENV MALLOC_ARENA_MAX`): without it, RSS was 36 MB higher after
       // 300 s (docs/reliability.md).
       MALLOC_ARENA_MAX: '2',
-      NODE_OPTIONS: '--max-semi-space-size=8',
       ...serverEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

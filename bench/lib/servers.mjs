@@ -112,9 +112,8 @@ export class BenchSession {
         MODELS_DIR: this.modelsDir,
         VIGIL_ENV: 'production',
         OTEL_SERVICE_NAME: 'vigil',
-        // As the image sets them (Dockerfile `ENV MALLOC_ARENA_MAX`, `NODE_OPTIONS`): the bench measures the shipped runtime.
+        // As the image sets it (Dockerfile `ENV MALLOC_ARENA_MAX`): the bench measures the shipped runtime.
         MALLOC_ARENA_MAX: '2',
-        NODE_OPTIONS: '--max-semi-space-size=8',
         ...(profile.kind === 'cluster' ? { WORKERS: String(this.pinning.cores) } : {}),
         ...(sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ELASTICSEARCH_URL: sink.url } : {}),
         ...profile.env,
