@@ -25,8 +25,8 @@ export class PredictionService {
   private readonly tracer: Tracer = trace.getTracer('vigil');
   private readonly maxInstances: number;
   /**
-   * The store keeps each request's instances text (the batch's `inputsJson`): only worth scanning when it is on
-   * and no privacy rule rewrites the inputs (the recorder then serialises the rewritten rows instead).
+   * The store keeps each request's instances text (the batch's `inputsJson`): only worth scanning when
+   * it is on and no privacy rule rewrites the inputs (the recorder then serialises the rewritten rows).
    */
   private readonly keepRequestInputs: boolean;
 
