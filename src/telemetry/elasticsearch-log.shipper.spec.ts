@@ -4,7 +4,12 @@ import {
   ElasticsearchLogShipper,
   type ElasticsearchLogShipperOptions,
 } from './elasticsearch-log.shipper';
+import { LineEncoder } from './encode-lines';
 import { Metrics } from './metrics';
+
+/** A log line as the pipeline hands it over (UTF-8, newline included). */
+const encoder = new LineEncoder();
+const encoded = (line: string): Uint8Array => encoder.encode(line);
 
 interface SentRequest {
   path: string;
@@ -77,12 +82,12 @@ describe('ElasticsearchLogShipper', () => {
       metrics,
     );
 
-  const line = (index: number) => `{"n":${index},"pad":"${'x'.repeat(984)}"}`; // 1,000 characters
+  const line = (index: number) => `{"n":${index},"pad":"${'x'.repeat(983)}"}`; // 1,000 bytes with its newline
 
   it('drops the oldest events beyond the byte bound, and counts them', async () => {
     const { sent, sender } = scriptedSender([allCreated]);
     shipper = make(sender, { bulkSize: 100, bufferMax: 100, bufferMaxBytes: 5000 });
-    for (let index = 0; index < 7; index += 1) shipper.enqueue(line(index));
+    for (let index = 0; index < 7; index += 1) shipper.enqueue(encoded(line(index)));
     expect(await value(metrics, 'vigil_log_events_dropped_total', { reason: 'buffer_full' })).toBe(2);
     await jest.advanceTimersByTimeAsync(100);
     expect(sent).toHaveLength(1);
@@ -92,7 +97,7 @@ describe('ElasticsearchLogShipper', () => {
   it('cuts batches by size as well as by count', async () => {
     const { sent, sender } = scriptedSender([allCreated]);
     shipper = make(sender, { bulkSize: 100, bufferMax: 100, bulkMaxBytes: 2500 });
-    for (let index = 0; index < 5; index += 1) shipper.enqueue(line(index));
+    for (let index = 0; index < 5; index += 1) shipper.enqueue(encoded(line(index)));
     await jest.advanceTimersByTimeAsync(0);
     await jest.advanceTimersByTimeAsync(100);
     expect(sent.map((request) => request.lines.length / 2)).toEqual([2, 2, 1]);
@@ -102,7 +107,7 @@ describe('ElasticsearchLogShipper', () => {
   it('sends create actions to the data stream in batches and counts what was shipped', async () => {
     const { sent, sender } = scriptedSender([allCreated]);
     shipper = make(sender);
-    for (let index = 0; index < 6; index += 1) shipper.enqueue(`{"n":${index}}`);
+    for (let index = 0; index < 6; index += 1) shipper.enqueue(encoded(`{"n":${index}}`));
     await jest.advanceTimersByTimeAsync(0);
     expect(sent).toHaveLength(1); // a full batch goes at once
     expect(sent[0]?.path).toMatch(/^\/logs-vigil-test\/_bulk\?/);
@@ -126,7 +131,7 @@ describe('ElasticsearchLogShipper', () => {
   it('keeps memory bounded: a full buffer drops the oldest and counts them', async () => {
     const { sender } = scriptedSender([new Error('ECONNREFUSED')]);
     shipper = make(sender, { bulkSize: 100 });
-    for (let index = 0; index < 25; index += 1) shipper.enqueue(`{"n":${index}}`);
+    for (let index = 0; index < 25; index += 1) shipper.enqueue(encoded(`{"n":${index}}`));
     expect(shipper.pending).toBe(10);
     expect(
       await value(metrics, 'vigil_log_events_dropped_total', {
@@ -143,7 +148,7 @@ describe('ElasticsearchLogShipper', () => {
       allCreated,
     ]);
     shipper = make(sender);
-    for (let index = 0; index < 4; index += 1) shipper.enqueue('{}');
+    for (let index = 0; index < 4; index += 1) shipper.enqueue(encoded('{}'));
     await jest.advanceTimersByTimeAsync(0);
     expect(sent).toHaveLength(1);
     await jest.advanceTimersByTimeAsync(100);
@@ -162,7 +167,7 @@ describe('ElasticsearchLogShipper', () => {
       allCreated,
     ]);
     shipper = make(sender);
-    for (let index = 0; index < 8; index += 1) shipper.enqueue('{}');
+    for (let index = 0; index < 8; index += 1) shipper.enqueue(encoded('{}'));
     await jest.advanceTimersByTimeAsync(500);
     expect(sent.length).toBeGreaterThanOrEqual(4);
     expect(await value(metrics, 'vigil_log_events_dropped_total', { reason: 'retries_exhausted' })).toBe(4);
@@ -187,7 +192,7 @@ describe('ElasticsearchLogShipper', () => {
     ]);
     shipper = make(sender);
     // Multi-byte lines: the 429 item is cut back out of the bytes sent.
-    for (const name of ['a', 'déjà', '🚀 c', 'd']) shipper.enqueue(`"${name}"`);
+    for (const name of ['a', 'déjà', '🚀 c', 'd']) shipper.enqueue(encoded(`"${name}"`));
     await jest.advanceTimersByTimeAsync(100);
     expect(sent[1]?.text).toBe('{"create":{}}\n"🚀 c"\n');
     expect(await value(metrics, 'vigil_log_events_shipped_total')).toBe(3);
@@ -200,20 +205,20 @@ describe('ElasticsearchLogShipper', () => {
       (lines) => (down ? { status: 503, body: undefined } : allCreated(lines)),
     ]);
     shipper = make(sender, { maxRetries: 10, breakerThreshold: 3 });
-    for (let index = 0; index < 4; index += 1) shipper.enqueue('{}');
+    for (let index = 0; index < 4; index += 1) shipper.enqueue(encoded('{}'));
     await jest.advanceTimersByTimeAsync(200);
     expect(shipper.circuitState).toBe('open');
     expect(sent).toHaveLength(3);
     expect(await value(metrics, 'vigil_log_shipping_circuit_open')).toBe(1);
     expect(await value(metrics, 'vigil_log_events_dropped_total', { reason: 'circuit_open' })).toBe(4);
-    for (let index = 0; index < 4; index += 1) shipper.enqueue('{}');
+    for (let index = 0; index < 4; index += 1) shipper.enqueue(encoded('{}'));
     await jest.advanceTimersByTimeAsync(500);
     expect(sent).toHaveLength(3); // nothing while open
     await jest.advanceTimersByTimeAsync(600); // cooldown over: one probe, still failing
     expect(sent).toHaveLength(4);
     expect(shipper.circuitState).toBe('open');
     down = false;
-    shipper.enqueue('{}');
+    shipper.enqueue(encoded('{}'));
     await jest.advanceTimersByTimeAsync(1100);
     expect(shipper.circuitState).toBe('closed');
     expect(await value(metrics, 'vigil_log_shipping_circuit_open')).toBe(0);
@@ -223,11 +228,11 @@ describe('ElasticsearchLogShipper', () => {
   it('flushes what is queued on close', async () => {
     const { sent, sender } = scriptedSender([allCreated]);
     shipper = make(sender);
-    shipper.enqueue('{}');
+    shipper.enqueue(encoded('{}'));
     await shipper.close(1000);
     expect(sent).toHaveLength(1);
     expect(await value(metrics, 'vigil_log_events_shipped_total')).toBe(1);
-    shipper.enqueue('{}');
+    shipper.enqueue(encoded('{}'));
     expect(shipper.pending).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BoundedQueue } from './bounded-queue';
-import { encodeLines } from './encode-lines';
+import { joinLines } from './encode-lines';
 import type { Metrics } from './metrics';
 
 export interface BulkResponse {
@@ -22,11 +22,11 @@ export interface ElasticsearchLogShipperOptions {
   dataStream: string;
   /** Events held while Elasticsearch is slow or down; when full the oldest are dropped. */
   bufferMax: number;
-  /** Characters (≈ bytes) of events held at most, likewise. Default: no bound. */
+  /** Bytes of events held at most, likewise. Default: no bound. */
   bufferMaxBytes?: number;
   /** Events per `_bulk` request. */
   bulkSize: number;
-  /** Characters (≈ bytes) of events per `_bulk` request at most (default 5 MB, Elastic's advice). */
+  /** Bytes of events per `_bulk` request at most (default 5 MB, Elastic's advice). */
   bulkMaxBytes?: number;
   flushIntervalMs: number;
   requestTimeoutMs?: number;
@@ -43,8 +43,7 @@ export interface ElasticsearchLogShipperOptions {
 
 /** Elastic's advice for `_bulk` bodies: a few MB (5–15). */
 const DEFAULT_BULK_MAX_BYTES = 5 * 1024 * 1024;
-const CREATE_ACTION = '{"create":{}}\n';
-const CREATE_ACTION_BYTES = Buffer.byteLength(CREATE_ACTION);
+const CREATE_ACTION = Buffer.from('{"create":{}}\n');
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 /** Keeps the bulk answer small: only what we count. */
 const FILTER_PATH = 'filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason';
@@ -122,7 +121,7 @@ function itemStatuses(body: unknown): number[] | undefined {
  * bounded by `bufferMax` lines plus one batch in flight. Every loss is counted by reason.
  */
 export class ElasticsearchLogShipper {
-  private readonly queue: BoundedQueue<string>;
+  private readonly queue: BoundedQueue<Uint8Array>;
   private readonly sender: BulkSender;
   private readonly path: string;
   private readonly requestTimeoutMs: number;
@@ -133,11 +132,8 @@ export class ElasticsearchLogShipper {
   private readonly breakerThreshold: number;
   private readonly breakerCooldownMs: number;
 
-  /**
-   * The batch being sent, as its `_bulk` body (bytes: the lines' strings do not wait for the answer,
-   * ~350 KB of them per 500 lines, which outlived the young generation) and each item's end offset.
-   */
-  private batch: { body: Buffer; ends: number[] } | undefined;
+  /** The batch being sent: its lines (put back on a 429) and its `_bulk` body (sent again on a retry). */
+  private batch: { lines: Uint8Array[]; body: Buffer } | undefined;
   private attempts = 0;
   private consecutiveFailures = 0;
   private circuit: CircuitState = 'closed';
@@ -151,7 +147,7 @@ export class ElasticsearchLogShipper {
     private readonly options: ElasticsearchLogShipperOptions,
     private readonly metrics?: Metrics,
   ) {
-    this.queue = new BoundedQueue<string>(
+    this.queue = new BoundedQueue<Uint8Array>(
       options.bufferMax,
       // Weighed even without a byte bound: batches are cut by size too.
       { max: options.bufferMaxBytes ?? Number.POSITIVE_INFINITY, of: (line) => line.length },
@@ -172,14 +168,15 @@ export class ElasticsearchLogShipper {
 
   /** Events waiting (buffer plus the batch being sent). */
   get pending(): number {
-    return this.queue.size + (this.batch?.ends.length ?? 0);
+    return this.queue.size + (this.batch?.lines.length ?? 0);
   }
 
   get circuitState(): CircuitState {
     return this.circuit;
   }
 
-  enqueue(line: string): void {
+  /** Takes one encoded line (`LineEncoder`: UTF-8, newline included). */
+  enqueue(line: Uint8Array): void {
     if (this.closed) return;
     const dropped = this.queue.push(line);
     if (dropped > 0) this.drop('buffer_full', dropped);
@@ -233,9 +230,8 @@ export class ElasticsearchLogShipper {
 
   private async sendBatch(): Promise<void> {
     if (this.batch === undefined) {
-      const ends: number[] = [];
       const lines = this.queue.shiftWithin(this.options.bulkSize, this.bulkMaxBytes);
-      this.batch = { body: encodeLines(lines, CREATE_ACTION, ends), ends };
+      this.batch = { lines, body: joinLines(lines, CREATE_ACTION) };
     }
     const batch = this.batch;
     this.metrics?.logQueueSize.set(this.pending);
@@ -253,7 +249,7 @@ export class ElasticsearchLogShipper {
     }
   }
 
-  private onSuccess(batch: { body: Buffer; ends: number[] }, body: unknown): void {
+  private onSuccess(batch: { lines: Uint8Array[] }, body: unknown): void {
     this.batch = undefined;
     this.attempts = 0;
     this.consecutiveFailures = 0;
@@ -261,7 +257,7 @@ export class ElasticsearchLogShipper {
       this.circuit = 'closed';
       this.metrics?.logShippingCircuitOpen.set(0);
     }
-    const count = batch.ends.length;
+    const count = batch.lines.length;
     const statuses = itemStatuses(body);
     if (statuses === undefined || statuses.length !== count) {
       // A 2xx without per-item results (a proxy, an old version): count the batch as shipped.
@@ -269,16 +265,13 @@ export class ElasticsearchLogShipper {
       return;
     }
     let shipped = 0;
-    const retry: string[] = [];
+    const retry: Uint8Array[] = [];
     let rejected = 0;
     for (let index = 0; index < statuses.length; index += 1) {
       const status = statuses[index] ?? 0;
       if (status >= 200 && status < 300) shipped += 1;
-      else if (status === 429) {
-        // The item's line: after its action line, before its newline.
-        const start = (index === 0 ? 0 : batch.ends[index - 1]!) + CREATE_ACTION_BYTES;
-        retry.push(batch.body.toString('utf8', start, batch.ends[index]! - 1));
-      } else rejected += 1;
+      else if (status === 429) retry.push(batch.lines[index]!);
+      else rejected += 1;
     }
     if (shipped > 0) this.metrics?.logEventsShipped.inc(shipped);
     if (rejected > 0) this.drop('rejected', rejected);
@@ -293,7 +286,7 @@ export class ElasticsearchLogShipper {
   private onFailure(retryable: boolean): void {
     this.consecutiveFailures += 1;
     this.attempts += 1;
-    const batchSize = this.batch?.ends.length ?? 0;
+    const batchSize = this.batch?.lines.length ?? 0;
     if (this.circuit === 'half_open' || this.consecutiveFailures >= this.breakerThreshold) {
       this.openCircuit();
       return;
@@ -319,7 +312,7 @@ export class ElasticsearchLogShipper {
     this.openUntil = Date.now() + this.breakerCooldownMs;
     this.metrics?.logShippingCircuitOpen.set(1);
     // The batch in hand has failed repeatedly: give it up; the buffer keeps the newest events.
-    if (this.batch !== undefined) this.drop('circuit_open', this.batch.ends.length);
+    if (this.batch !== undefined) this.drop('circuit_open', this.batch.lines.length);
     this.batch = undefined;
     this.attempts = 0;
     this.metrics?.logQueueSize.set(this.pending);

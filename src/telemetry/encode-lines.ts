@@ -1,33 +1,47 @@
+/** Bytes per slab: a few hundred log lines. */
+const SLAB_BYTES = 64 * 1024;
+
 /**
- * UTF-8 bytes of `prefix + line + '\n'` for every line, in one buffer.
- *
- * What the log sinks hand to stdout and to Elasticsearch. Joining the lines into one string and calling
- * `Buffer.from` on it (or letting a stream do it) costs ~1 ns per byte: 460–620 µs for 500 prediction
- * events, 8 % of the service's CPU under load between the two sinks. Writing each line into a buffer
- * sized from the character count costs ~0.13 µs a line (`docs/performance.md`). A line's UTF-8 form is
- * at most three bytes per UTF-16 unit; only when the room left could be short is its exact length
- * measured, and the buffer grows when it is. `ends`, when given, receives the byte offset after each
- * line (where the next line's prefix starts).
+ * Encodes log lines once, as UTF-8 `line + '\n'`, into shared slabs outside the JS heap: what the log
+ * sinks queue is a small view per line, not the line's string. Queued strings (~0.7 KB a line, up to
+ * 500 of them while a `_bulk` request is in flight) outlived the young generation and were copied and
+ * promoted; and each sink used to encode every line again (docs/performance.md, pass 6). A slab is
+ * freed when the last view into it is.
  */
-export function encodeLines(lines: readonly string[], prefix = '', ends?: number[]): Buffer {
-  const prefixBytes = Buffer.byteLength(prefix);
-  let characters = 0;
-  for (const line of lines) characters += line.length;
-  let buffer = Buffer.allocUnsafe(characters + lines.length * (prefixBytes + 1) + 64);
-  let at = 0;
-  for (const line of lines) {
-    if (buffer.length - at < line.length * 3 + prefixBytes + 1) {
-      const need = Buffer.byteLength(line) + prefixBytes + 1;
-      if (buffer.length - at < need) {
-        const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, at + need));
-        buffer.copy(grown, 0, 0, at);
-        buffer = grown;
+export class LineEncoder {
+  private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  private used = 0;
+
+  encode(line: string): Buffer {
+    // A UTF-16 unit is at most three UTF-8 bytes: measure only when the room could be short.
+    if (this.slab.length - this.used < line.length * 3 + 1) {
+      const need = Buffer.byteLength(line) + 1;
+      if (this.slab.length - this.used < need) {
+        this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, need));
+        this.used = 0;
       }
     }
-    if (prefixBytes > 0) at += buffer.write(prefix, at, 'utf8');
-    at += buffer.write(line, at, 'utf8');
-    buffer[at++] = 10;
-    ends?.push(at);
+    const start = this.used;
+    this.used += this.slab.write(line, start);
+    this.slab[this.used++] = 10;
+    return this.slab.subarray(start, this.used);
   }
-  return buffer.subarray(0, at);
+}
+
+/** Encoded lines (`LineEncoder`) back to back in one buffer, each after `prefix` when given. */
+export function joinLines(lines: readonly Uint8Array[], prefix?: Uint8Array): Buffer {
+  const prefixBytes = prefix?.length ?? 0;
+  let total = 0;
+  for (const line of lines) total += prefixBytes + line.length;
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const line of lines) {
+    if (prefix !== undefined) {
+      out.set(prefix, at);
+      at += prefixBytes;
+    }
+    out.set(line, at);
+    at += line.length;
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestj
 import { AppConfig } from '../config/config';
 import { EcsFormatter, LOG_LEVEL_SEVERITY, type LogLevel, type ServiceIdentity } from './ecs';
 import { ElasticsearchLogShipper, type ElasticsearchLogShipperOptions } from './elasticsearch-log.shipper';
+import { LineEncoder } from './encode-lines';
 import { Metrics } from './metrics';
 import { StdoutLogSink } from './stdout-log.sink';
 
@@ -59,6 +60,7 @@ export class LogPipeline implements OnApplicationShutdown {
   private readonly threshold: number;
   private readonly stdout: StdoutLogSink | undefined;
   private readonly elasticsearch: ElasticsearchLogShipper | undefined;
+  private readonly encoder = new LineEncoder();
 
   constructor(
     config: AppConfig,
@@ -107,10 +109,12 @@ export class LogPipeline implements OnApplicationShutdown {
     return LOG_LEVEL_SEVERITY[level] <= this.threshold;
   }
 
-  /** Takes one serialized ECS line (no trailing newline). */
+  /** Takes one serialized ECS line (no trailing newline), encoded once for both sinks. */
   write(line: string): void {
-    this.stdout?.write(line);
-    this.elasticsearch?.enqueue(line);
+    if (this.stdout === undefined && this.elasticsearch === undefined) return;
+    const bytes = this.encoder.encode(line);
+    this.stdout?.write(bytes);
+    this.elasticsearch?.enqueue(bytes);
   }
 
   /** The Elasticsearch shipper, when configured (health and tests). */

@@ -1,5 +1,10 @@
 import { Writable } from 'node:stream';
+import { LineEncoder } from './encode-lines';
 import { StdoutLogSink } from './stdout-log.sink';
+
+/** A log line as the pipeline hands it over (UTF-8, newline included). */
+const encoder = new LineEncoder();
+const encoded = (line: string): Uint8Array => encoder.encode(line);
 
 /** A stream that accepts writes but reports backpressure until `drain()` is called. */
 class SlowStream extends Writable {
@@ -22,8 +27,8 @@ describe('StdoutLogSink', () => {
     const stream = new SlowStream();
     stream.blocked = false;
     const sink = new StdoutLogSink(stream, { maxLines: 10, flushDelayMs: 0 });
-    sink.write('a');
-    sink.write('b');
+    sink.write(encoded('a'));
+    sink.write(encoded('b'));
     expect(stream.chunks).toEqual([]);
     await nextTurn();
     expect(stream.chunks).toEqual(['a\nb\n']);
@@ -37,9 +42,9 @@ describe('StdoutLogSink', () => {
       flushDelayMs: 0,
       onDrop: (count) => (dropped += count),
     });
-    sink.write('first');
+    sink.write(encoded('first'));
     await nextTurn(); // written; the stream now signals backpressure
-    for (let index = 0; index < 10; index += 1) sink.write(`line ${index}`);
+    for (let index = 0; index < 10; index += 1) sink.write(encoded(`line ${index}`));
     await nextTurn();
     expect(stream.chunks).toHaveLength(1);
     expect(sink.pending).toBe(3);
@@ -54,13 +59,13 @@ describe('StdoutLogSink', () => {
     let dropped = 0;
     const sink = new StdoutLogSink(stream, {
       maxLines: 100,
-      maxBytes: 25,
+      maxBytes: 28,
       flushDelayMs: 0,
       onDrop: (count) => (dropped += count),
     });
-    sink.write('first');
+    sink.write(encoded('first'));
     await nextTurn();
-    for (let index = 0; index < 10; index += 1) sink.write(`line ${index}`); // 6 characters each
+    for (let index = 0; index < 10; index += 1) sink.write(encoded(`line ${index}`)); // 7 bytes each, with the newline
     await nextTurn();
     expect(sink.pending).toBe(4);
     expect(dropped).toBe(6);
@@ -74,13 +79,13 @@ describe('StdoutLogSink', () => {
       const stream = new SlowStream();
       stream.blocked = false;
       const sink = new StdoutLogSink(stream, { maxLines: 2000, flushDelayMs: 10 });
-      sink.write('a');
+      sink.write(encoded('a'));
       await nextTurn();
       expect(stream.chunks).toEqual([]);
-      sink.write('b');
+      sink.write(encoded('b'));
       jest.advanceTimersByTime(10);
       expect(stream.chunks).toEqual(['a\nb\n']);
-      for (let index = 0; index < 600; index += 1) sink.write('x');
+      for (let index = 0; index < 600; index += 1) sink.write(encoded('x'));
       await nextTurn();
       expect(stream.chunks).toHaveLength(2);
       expect(sink.pending).toBe(0);
@@ -101,7 +106,7 @@ describe('StdoutLogSink', () => {
       flushDelayMs: 0,
       onDrop: (count) => (dropped += count),
     });
-    sink.write('x');
+    sink.write(encoded('x'));
     await nextTurn();
     expect(dropped).toBe(1);
   });

@@ -1,11 +1,11 @@
 import type { Writable } from 'node:stream';
 import { BoundedQueue } from './bounded-queue';
-import { encodeLines } from './encode-lines';
+import { joinLines } from './encode-lines';
 
 export interface StdoutLogSinkOptions {
   /** Lines held while the stream is behind; beyond that the oldest are dropped. */
   maxLines: number;
-  /** Characters (≈ bytes: ECS lines are mostly ASCII) held at most, likewise. Default: no bound. */
+  /** Bytes held at most, likewise. Default: no bound. */
   maxBytes?: number;
   /** Lines are gathered this long before one write (0: the next event-loop turn). Default 10 ms. */
   flushDelayMs?: number;
@@ -13,7 +13,7 @@ export interface StdoutLogSinkOptions {
   onDrop?: (count: number) => void;
 }
 
-const lineLength = (line: string): number => line.length;
+const lineLength = (line: Uint8Array): number => line.length;
 
 /** Beyond this many waiting lines, write on the next turn instead of waiting for the delay. */
 const EAGER_LINES = 512;
@@ -25,7 +25,7 @@ const EAGER_LINES = 512;
  * backpressure, lines queue up to `maxLines`, then the oldest are dropped and counted.
  */
 export class StdoutLogSink {
-  private readonly queue: BoundedQueue<string>;
+  private readonly queue: BoundedQueue<Uint8Array>;
   private timer: NodeJS.Timeout | undefined;
   private immediate = false;
   private waitingForDrain = false;
@@ -43,7 +43,7 @@ export class StdoutLogSink {
     private readonly stream: Writable = process.stdout,
     private readonly options: StdoutLogSinkOptions = { maxLines: 10_000 },
   ) {
-    this.queue = new BoundedQueue<string>(
+    this.queue = new BoundedQueue<Uint8Array>(
       options.maxLines,
       options.maxBytes === undefined ? undefined : { max: options.maxBytes, of: lineLength },
     );
@@ -56,7 +56,8 @@ export class StdoutLogSink {
     return this.queue.size;
   }
 
-  write(line: string): void {
+  /** Takes one encoded line (`LineEncoder`: UTF-8, newline included). */
+  write(line: Uint8Array): void {
     const dropped = this.queue.push(line);
     if (dropped > 0) this.options.onDrop?.(dropped);
     if (this.waitingForDrain || this.immediate) return;
@@ -76,8 +77,7 @@ export class StdoutLogSink {
     const lines = this.queue.shift(this.queue.size);
     let ok = true;
     try {
-      // Bytes, not a joined string: the stream would encode it with Buffer.from, ~1 ns a byte.
-      ok = this.stream.write(encodeLines(lines));
+      ok = this.stream.write(joinLines(lines));
     } catch {
       // A closed stdout (EPIPE) must not take the service down: the lines are lost and counted.
       this.options.onDrop?.(lines.length);
