@@ -6,6 +6,7 @@
 //   .svg         (a flame graph drawn here)
 //   .md          (top self-time functions and time per package)
 // --heap: also a sampling heap profile of the window (.heapprofile + an allocation section in .md).
+// --survivors (with --heap): only what survived a young collection (what gets promoted).
 // Summarise an existing profile: `node bench/profile.mjs --summarize FILE.cpuprofile`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     summarize: { type: 'string' },
     heap: { type: 'boolean', default: false },
+    survivors: { type: 'boolean', default: false },
     requests: { type: 'string' },
   },
 });
@@ -72,7 +74,13 @@ function summaryMarkdown(summary, heading) {
 }
 
 function heapMarkdown(summary, requests) {
-  const lines = ['', '## Allocation (sampling heap profile, objects collected by GC included)', ''];
+  const lines = [
+    '',
+    args.survivors
+      ? '## Survivors (sampling heap profile, objects freed by young collections left out)'
+      : '## Allocation (sampling heap profile, objects collected by GC included)',
+    '',
+  ];
   const perRequest =
     requests > 0 ? ` ≈ ${Math.round((summary.totalMb * 1e6) / requests / 100) / 10} KB per request` : '';
   lines.push(`${summary.totalMb} MB allocated over the window${perRequest}.`, '');
@@ -143,6 +151,7 @@ async function profileUnderLoad() {
         VIGIL_CPU_PROFILE: profilePath,
         VIGIL_CPU_PROFILE_INTERVAL_US: args.interval,
         ...(args.heap ? { VIGIL_HEAP_PROFILE: heapPath } : {}),
+        ...(args.heap && args.survivors ? { VIGIL_HEAP_SURVIVORS: '1' } : {}),
       },
     });
     await waitRequestOk(server.baseUrl, requests[0]);

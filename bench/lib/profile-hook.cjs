@@ -3,7 +3,9 @@
 // writes $VIGIL_CPU_PROFILE: the profile covers exactly the load window (not startup, not shutdown)
 // and does not depend on how the server exits (--cpu-prof writes nothing when a process is killed
 // by a signal). With $VIGIL_HEAP_PROFILE, the sampling heap profiler runs over the same window and
-// keeps objects already collected by GC: it shows what allocates, i.e. what feeds the GC.
+// keeps objects already collected by GC: it shows what allocates, i.e. what feeds the GC. With
+// $VIGIL_HEAP_SURVIVORS=1 it leaves out what young collections freed: what is left survived one, i.e.
+// what was copied and promoted (what makes the full collections).
 'use strict';
 const { Session } = require('node:inspector');
 const { writeFileSync, renameSync } = require('node:fs');
@@ -11,6 +13,7 @@ const { writeFileSync, renameSync } = require('node:fs');
 const cpuOutput = process.env.VIGIL_CPU_PROFILE;
 const heapOutput = process.env.VIGIL_HEAP_PROFILE;
 const intervalUs = Number(process.env.VIGIL_CPU_PROFILE_INTERVAL_US || 200);
+const survivorsOnly = process.env.VIGIL_HEAP_SURVIVORS === '1';
 
 function writeAtomically(path, value) {
   writeFileSync(`${path}.tmp`, JSON.stringify(value));
@@ -29,7 +32,7 @@ if (cpuOutput || heapOutput) {
           session.post('HeapProfiler.startSampling', {
             samplingInterval: 16_384,
             includeObjectsCollectedByMajorGC: true,
-            includeObjectsCollectedByMinorGC: true,
+            includeObjectsCollectedByMinorGC: !survivorsOnly,
           }),
         );
       }
