@@ -20,6 +20,16 @@ describe('loadConfig', () => {
     expect(config.PRIVACY_HASH_FIELDS).toEqual(['age', 'annual_income']);
   });
 
+  it("reads the span processor's OTEL_BSP_* settings, with OpenTelemetry's defaults", () => {
+    expect(loadConfig({})).toMatchObject({
+      OTEL_BSP_MAX_QUEUE_SIZE: 2048,
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 512,
+      OTEL_BSP_SCHEDULE_DELAY: 5000,
+    });
+    expect(loadConfig({ OTEL_BSP_SCHEDULE_DELAY: '50' }).OTEL_BSP_SCHEDULE_DELAY).toBe(50);
+    expect(() => loadConfig({ OTEL_BSP_SCHEDULE_DELAY: 'soon' })).toThrow(/OTEL_BSP_SCHEDULE_DELAY/);
+  });
+
   it('lists every bad variable in one error', () => {
     let thrown: unknown;
     try {

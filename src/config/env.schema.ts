@@ -114,6 +114,10 @@ export class EnvSchema {
   @Transform(toNumber) @IsNumber() @Min(0) @Max(1) OTEL_TRACES_SAMPLER_ARG = 0.1;
   /** otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT), console, or none (trace ids in logs, no export). */
   @IsIn(['otlp', 'console', 'none']) OTEL_TRACES_EXPORTER = 'otlp';
+  /** The span processor's batching, as OpenTelemetry names them: spans held at most, per export, ms. */
+  @Transform(toNumber) @IsInt() @Min(1) OTEL_BSP_MAX_QUEUE_SIZE = 2048;
+  @Transform(toNumber) @IsInt() @Min(1) OTEL_BSP_MAX_EXPORT_BATCH_SIZE = 512;
+  @Transform(toNumber) @IsInt() @Min(1) OTEL_BSP_SCHEDULE_DELAY = 5000;
 
   // --- Monitoring -----------------------------------------------------------------------------------
   @Transform(toBoolean) @IsBoolean() PREDICTION_STORE_ENABLED = true;

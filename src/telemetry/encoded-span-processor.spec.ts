@@ -17,12 +17,7 @@ import {
   SamplingDecision,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import {
-  type EncodedSpanExporter,
-  EncodingSpanProcessor,
-  type SpanBatch,
-  spanBatchSettingsFromEnv,
-} from './encoded-span-processor';
+import { type EncodedSpanExporter, EncodingSpanProcessor, type SpanBatch } from './encoded-span-processor';
 
 /** Records what it is asked to export; answers with `result`. */
 class CapturingExporter implements EncodedSpanExporter {
@@ -222,21 +217,17 @@ describe('EncodingSpanProcessor', () => {
     await processor.forceFlush();
   });
 
-  it('reads the OTEL_BSP_* settings as the batch processor does', () => {
-    const saved = { ...process.env };
-    try {
-      Object.assign(process.env, {
-        OTEL_BSP_MAX_QUEUE_SIZE: '100',
-        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500',
-        OTEL_BSP_SCHEDULE_DELAY: 'soon',
-      });
-      expect(spanBatchSettingsFromEnv()).toEqual({
-        maxQueueSize: 100,
-        maxExportBatchSize: 100,
-        scheduledDelayMillis: 5000,
-      });
-    } finally {
-      process.env = saved;
-    }
+  it('caps the batch size at the queue size, as the batch processor does', async () => {
+    const exporter = new CapturingExporter();
+    const processor = new EncodingSpanProcessor(exporter, {
+      maxQueueSize: 3,
+      maxExportBatchSize: 500,
+      scheduledDelayMillis: 60_000,
+    });
+    const tracer = provider(processor).getTracer('vigil');
+    for (let index = 0; index < 3; index += 1) tracer.startSpan(`span ${index}`).end();
+    await new Promise(setImmediate);
+    expect(exporter.batches.map((batch) => batch.count)).toEqual([3]);
+    await processor.forceFlush();
   });
 });

@@ -92,25 +92,12 @@ export interface EncodedSpanExporter {
   shutdown(): Promise<void>;
 }
 
-/** `OTEL_BSP_*`, as `BatchSpanProcessor` reads them (the export timeout is the exporter's own). */
+/** `OTEL_BSP_*`, as `BatchSpanProcessor` uses them (the export timeout is the exporter's own). */
 export interface SpanBatchSettings {
   maxQueueSize: number;
+  /** Capped at `maxQueueSize`, as `BatchSpanProcessor` does. */
   maxExportBatchSize: number;
   scheduledDelayMillis: number;
-}
-
-function envInteger(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-export function spanBatchSettingsFromEnv(): SpanBatchSettings {
-  const maxQueueSize = envInteger('OTEL_BSP_MAX_QUEUE_SIZE', 2048);
-  return {
-    maxQueueSize,
-    maxExportBatchSize: Math.min(envInteger('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512), maxQueueSize),
-    scheduledDelayMillis: envInteger('OTEL_BSP_SCHEDULE_DELAY', 5000),
-  };
 }
 
 // --- OTLP/JSON, written by hand ------------------------------------------------------------------
@@ -288,12 +275,15 @@ export class EncodingSpanProcessor implements SpanProcessor {
   private stopped = false;
   /** Spans dropped because the queue was full (as `BatchSpanProcessor`, not otherwise reported). */
   dropped = 0;
+  private readonly batchSize: number;
 
   constructor(
     private readonly exporter: EncodedSpanExporter,
-    private readonly settings: SpanBatchSettings = spanBatchSettingsFromEnv(),
+    private readonly settings: SpanBatchSettings,
     private readonly onExportFailure: () => void = () => undefined,
-  ) {}
+  ) {
+    this.batchSize = Math.min(settings.maxExportBatchSize, settings.maxQueueSize);
+  }
 
   onStart(): void {}
 
@@ -304,13 +294,13 @@ export class EncodingSpanProcessor implements SpanProcessor {
       return;
     }
     let open = this.batches.at(-1);
-    if (open === undefined || open.count >= this.settings.maxExportBatchSize) {
+    if (open === undefined || open.count >= this.batchSize) {
       open = new SpanBatch();
       this.batches.push(open);
     }
     open.add(encodeResource(span.resource), encodeScope(span.instrumentationScope), encodeSpan(span));
     this.queued += 1;
-    if (open.count >= this.settings.maxExportBatchSize) this.drain(false);
+    if (open.count >= this.batchSize) this.drain(false);
     else this.startTimer();
   }
 
@@ -352,7 +342,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
       const batch = this.batches[0];
       if (batch === undefined) return undefined;
       if (forced > 0) forced -= 1;
-      else if (batch.count < this.settings.maxExportBatchSize) return undefined;
+      else if (batch.count < this.batchSize) return undefined;
       this.batches.shift();
       this.queued -= batch.count;
       return new Promise<void>((resolve) => {
@@ -367,7 +357,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
     this.exporting = running.finally(() => {
       this.exporting = undefined;
       const first = this.batches[0];
-      if (first !== undefined && first.count >= this.settings.maxExportBatchSize) this.drain(false);
+      if (first !== undefined && first.count >= this.batchSize) this.drain(false);
       else if (first !== undefined) this.startTimer();
     });
   }

@@ -17,11 +17,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { AppConfig } from '../config/config';
-import {
-  EncodingSpanProcessor,
-  otlpHttpEncodedSpanExporter,
-  spanBatchSettingsFromEnv,
-} from './encoded-span-processor';
+import { EncodingSpanProcessor, otlpHttpEncodedSpanExporter } from './encoded-span-processor';
 import { serviceVersion } from './log-pipeline';
 
 /** The settings tracing reads (a subset of `AppConfig`). */
@@ -32,6 +28,9 @@ export type TracingSettings = Pick<
   | 'OTEL_TRACES_SAMPLER'
   | 'OTEL_TRACES_SAMPLER_ARG'
   | 'OTEL_TRACES_EXPORTER'
+  | 'OTEL_BSP_MAX_QUEUE_SIZE'
+  | 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'
+  | 'OTEL_BSP_SCHEDULE_DELAY'
   | 'VIGIL_ENV'
 >;
 
@@ -144,7 +143,11 @@ export function startTracing(settings: TracingSettings, options: TracingOptions 
     spanProcessors.push(
       new EncodingSpanProcessor(
         otlpHttpEncodedSpanExporter(),
-        spanBatchSettingsFromEnv(),
+        {
+          maxQueueSize: settings.OTEL_BSP_MAX_QUEUE_SIZE,
+          maxExportBatchSize: settings.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+          scheduledDelayMillis: settings.OTEL_BSP_SCHEDULE_DELAY,
+        },
         reportExportFailure,
       ),
     );

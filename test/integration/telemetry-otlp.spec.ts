@@ -85,17 +85,13 @@ describe('trace export over OTLP/HTTP (integration)', () => {
       VIGIL_ENV: 'staging',
       OTEL_TRACES_SAMPLER: 'always_on',
       OTEL_SERVICE_NAME: 'vigil-test',
+      OTEL_BSP_SCHEDULE_DELAY: 50,
     });
-    // The production exporter (`OTEL_TRACES_EXPORTER=otlp`), configured as users do: by environment.
+    // The production exporter (`OTEL_TRACES_EXPORTER=otlp`); its transport reads its own variables.
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${receiver.port}`;
     process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '500';
-    process.env.OTEL_BSP_SCHEDULE_DELAY = '50';
     tracing = startTracing(config);
-    for (const name of [
-      'OTEL_EXPORTER_OTLP_ENDPOINT',
-      'OTEL_EXPORTER_OTLP_TIMEOUT',
-      'OTEL_BSP_SCHEDULE_DELAY',
-    ])
+    for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TIMEOUT'])
       delete process.env[name];
     app = await createTelemetryHarness(config, { stream: null });
     await app.listen({ port: 0, host: '127.0.0.1' });
