@@ -108,13 +108,10 @@ export class PredictAnswer implements PredictResponse {
     const { keys, values } = classTexts(this.classes);
     const texts = batch.probabilityTexts();
     const scores = batch.scores;
-    // Row ids are `<batch id>-<row>` (a batch of one: its batch id): the id's JSON text, left open.
-    const idHead =
-      rows === 1 ? JSON.stringify(batch.batchId) : `${JSON.stringify(batch.batchId).slice(0, -1)}-`;
     let out = `{"model":${JSON.stringify(batch.model)},"version":${batch.version},"requestId":${JSON.stringify(batch.requestId)},"predictions":[`;
     for (let row = 0; row < rows; row++) {
       const label = batch.labels[row]!;
-      out += `${row === 0 ? '' : ','}{"predictionId":${rows === 1 ? idHead : `${idHead}${row}"`},"label":${values.get(label) ?? JSON.stringify(label)},"probabilities":{`;
+      out += `${row === 0 ? '' : ','}{"predictionId":${batch.predictionIdJson(row)},"label":${values.get(label) ?? JSON.stringify(label)},"probabilities":{`;
       const base = row * classCount;
       for (let index = 0; index < classCount; index++)
         out += (index === 0 ? '' : ',') + keys[index]! + texts[base + index]!;

@@ -80,6 +80,8 @@ export class PredictionBatch implements PredictionBatchFields {
   readonly outOfRange?: readonly (readonly string[] | undefined)[];
   readonly inputsJson?: string;
   private texts: string[] | undefined;
+  /** `JSON.stringify(batchId)` without its closing quote, then `-`: the start of every row's id text. */
+  private idHead: string | undefined;
 
   constructor(fields: PredictionBatchFields) {
     this.batchId = fields.batchId;
@@ -142,6 +144,13 @@ export class PredictionBatch implements PredictionBatchFields {
 
   predictionId(row: number): string {
     return predictionIdOf(this.batchId, this.labels.length, row);
+  }
+
+  /** Row `row`'s prediction id as JSON text (what `JSON.stringify(predictionId(row))` writes). */
+  predictionIdJson(row: number): string {
+    if (this.labels.length === 1) return JSON.stringify(this.batchId);
+    this.idHead ??= `${JSON.stringify(this.batchId).slice(0, -1)}-`;
+    return `${this.idHead}${row}"`;
   }
 
   /** Row `row` in row form. */
@@ -213,8 +222,9 @@ export class PredictionBatch implements PredictionBatchFields {
   /** The first `rows` rows (a queue with room for no more): not the whole request, so no `inputsJson`. */
   slice(rows: number): PredictionBatch {
     const classCount = this.classCount;
+    // The constructor takes the fields it declares, not this batch's cached texts.
     return new PredictionBatch({
-      ...this.fields(),
+      ...this,
       batchId: rows === 1 && this.labels.length > 1 ? this.predictionId(0) : this.batchId,
       inputs: this.inputs.slice(0, rows),
       labels: this.labels.slice(0, rows),
@@ -232,26 +242,7 @@ export class PredictionBatch implements PredictionBatchFields {
   withInputs(
     rewrite: (inputs: Record<string, number | string>) => Record<string, number | string>,
   ): PredictionBatch {
-    return new PredictionBatch({ ...this.fields(), inputs: this.inputs.map(rewrite), inputsJson: undefined });
-  }
-
-  private fields(): PredictionBatchFields {
-    return {
-      batchId: this.batchId,
-      requestId: this.requestId,
-      traceId: this.traceId,
-      timestamp: this.timestamp,
-      model: this.model,
-      version: this.version,
-      latencyMs: this.latencyMs,
-      inputs: this.inputs,
-      labels: this.labels,
-      probabilities: this.probabilities,
-      classCount: this.classCount,
-      scores: this.scores,
-      outOfRange: this.outOfRange,
-      inputsJson: this.inputsJson,
-    };
+    return new PredictionBatch({ ...this, inputs: this.inputs.map(rewrite), inputsJson: undefined });
   }
 }
 

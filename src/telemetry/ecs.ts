@@ -156,7 +156,7 @@ export class EcsFormatter {
       `,"message":"prediction","log.logger":"vigil.prediction","event.kind":"event","event.action":"prediction"` +
       `,"event.duration":${Math.round(batch.latencyMs * 1e6)}` +
       `,"model.name":${JSON.stringify(batch.model)},"model.version":"${batch.version}"` +
-      `,"prediction.id":${JSON.stringify(batch.predictionId(0))},"prediction.label":${JSON.stringify(batch.labels[0])}` +
+      `,"prediction.id":${batch.predictionIdJson(0)},"prediction.label":${JSON.stringify(batch.labels[0])}` +
       `,"prediction.probabilities":${batch.rowProbabilitiesJson(0)}` +
       `,"prediction.inputs":${stringify(inputs) ?? '{}'}` +
       `,"http.request.id":${JSON.stringify(batch.requestId)}`;
@@ -183,10 +183,8 @@ export class EcsFormatter {
     inputsOf: (inputs: Record<string, number | string>) => Record<string, number | string>,
   ): string {
     const count = batch.rows;
-    // Ids are `<batch id>-<row>`: the batch id's JSON text, open, then each row's suffix.
-    const idHead = JSON.stringify(batch.batchId).slice(0, -1);
     let ids = '[';
-    for (let row = 0; row < count; row++) ids += `${row === 0 ? '' : ','}${idHead}-${row}"`;
+    for (let row = 0; row < count; row++) ids += `${row === 0 ? '' : ','}${batch.predictionIdJson(row)}`;
     ids += ']';
     let outOfRange: Set<string> | undefined;
     for (const features of batch.outOfRange ?? [])
