@@ -19,6 +19,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { AppConfig } from '../config/config';
 import { EncodingSpanProcessor, otlpHttpEncodedSpanExporter } from './encoded-span-processor';
 import { serviceVersion } from './log-pipeline';
+import { PooledIdGenerator } from './trace-ids';
 
 /** The settings tracing reads (a subset of `AppConfig`). */
 export type TracingSettings = Pick<
@@ -173,6 +174,7 @@ export function startTracing(settings: TracingSettings, options: TracingOptions 
   const provider = new NodeTracerProvider({
     resource,
     sampler: createSampler(settings.OTEL_TRACES_SAMPLER, settings.OTEL_TRACES_SAMPLER_ARG),
+    idGenerator: new PooledIdGenerator(),
     spanProcessors,
   });
   // W3C traceparent + baggage propagation, and NO context manager: on Node 20 an active
