@@ -1,4 +1,4 @@
-import { EcsFormatter, PREDICTION_EVENT_MAX_INPUTS, redactText, redactValue } from './ecs';
+import { EcsFormatter, isoTimestamp, PREDICTION_EVENT_MAX_INPUTS, redactText, redactValue } from './ecs';
 import { PredictionBatch, type PredictionRecord } from '../prediction/prediction-events';
 
 const formatter = new EcsFormatter({ name: 'vigil', version: '1.2.3', environment: 'test' });
@@ -181,6 +181,41 @@ describe('EcsFormatter', () => {
       [1, 0, 0],
       [1, 0, 0],
     ]);
+  });
+});
+
+describe('isoTimestamp', () => {
+  it.each([
+    0,
+    5,
+    50,
+    999,
+    1000,
+    Date.UTC(2026, 10, 23, 23, 59, 59, 999),
+    Date.UTC(2026, 10, 24, 0, 0, 0, 7),
+    Date.UTC(2026, 10, 23, 12, 0, 0, 42) + 0.75, // a fraction is cut off, as by Date
+    -1, // before 1970: the Date path
+    Date.UTC(10_000, 0, 1), // six-digit year: the Date path
+  ])('writes %s as Date#toISOString does', (ms) => {
+    expect(isoTimestamp(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it('stays right when calls alternate between seconds and jump backwards (the cache is per second)', () => {
+    const base = Date.UTC(2026, 10, 23, 10, 20, 30, 0);
+    const times = [
+      base + 999,
+      base + 1000,
+      base + 998,
+      base + 2001,
+      base + 1,
+      base - 86_400_000 + 3,
+      base + 999,
+    ];
+    for (const ms of times) expect(isoTimestamp(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it('throws for a time Date cannot write, as toISOString does', () => {
+    expect(() => isoTimestamp(Number.NaN)).toThrow(RangeError);
   });
 });
 
