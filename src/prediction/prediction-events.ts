@@ -1,16 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { batchLength, predictionIdOf } from '../monitoring/domain/prediction-id';
+import {
+  batchLength,
+  type BatchableRecord,
+  type PredictionRequestFields,
+  predictionIdOf,
+} from '../monitoring/domain/prediction-id';
 
 /** One prediction in row form (tests, bulk inserts and the store's reads; the live path emits batches). */
-export interface PredictionRecord {
+export interface PredictionRecord extends BatchableRecord {
   /** Unique per instance; feedback refers to it. */
   predictionId: string;
-  requestId: string;
-  traceId?: string;
-  /** Epoch milliseconds. */
-  timestamp: number;
-  model: string;
-  version: number;
   /** Raw input features as received (privacy policy applied by each consumer). */
   inputs: Record<string, number | string>;
   label: string;
@@ -18,8 +17,6 @@ export interface PredictionRecord {
   probabilities: number[];
   /** Binary models: P(positive class). */
   score?: number;
-  /** Request latency up to the answer, in milliseconds. */
-  latencyMs: number;
   /** Features whose value was outside the training range. */
   outOfRange?: string[];
 }
@@ -29,17 +26,9 @@ export function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
-export interface PredictionBatchFields {
+export interface PredictionBatchFields extends PredictionRequestFields {
   /** Row `r`'s prediction id is `predictionIdOf(batchId, rows, r)`: the batch id itself for a batch of one. */
   batchId: string;
-  requestId: string;
-  traceId?: string;
-  /** Epoch milliseconds. */
-  timestamp: number;
-  model: string;
-  version: number;
-  /** Request latency up to the answer, in milliseconds. */
-  latencyMs: number;
   /** Per row: the raw input features as received (privacy policy applied by each consumer). */
   inputs: readonly Record<string, number | string>[];
   labels: readonly string[];

@@ -45,15 +45,21 @@ export function predictionIdOf(batchId: string, rowCount: number, row: number): 
   return rowCount === 1 ? batchId : `${batchId}-${row}`;
 }
 
-/** The fields every row of one batch shares (one request's records share them all). */
-export interface BatchableRecord {
-  predictionId: string;
+/** What every prediction of one request shares: the request, the model that answered, when and how fast. */
+export interface PredictionRequestFields {
   requestId: string;
   traceId?: string;
+  /** Epoch milliseconds. */
   timestamp: number;
   model: string;
   version: number;
+  /** Request latency up to the answer, in milliseconds. */
   latencyMs: number;
+}
+
+/** The fields every row of one batch shares (one request's records share them all). */
+export interface BatchableRecord extends PredictionRequestFields {
+  predictionId: string;
 }
 
 /**
