@@ -261,6 +261,7 @@ async function main() {
           log(
             `  ${item.id.padEnd(32)} ${String(result.rps).padStart(7)} req/s  p99 ${result.latencyMs.p99} ms  ` +
               `errors ${result.errorCount}  cpu ${result.server.cpuCores} (${result.server.cpuUsPerRequest} µs/req)  rss ${result.server.rssPeakMb} MB` +
+              `  steal ${result.server.stealPct ?? '–'} %` +
               (result.meanBatchRows ? `  batch ${result.meanBatchRows}` : ''),
           );
         } catch (error) {
@@ -277,7 +278,18 @@ async function main() {
 
   const measured = scenarios
     .filter((item) => raw.get(item.id).length > 0)
-    .map((item) => ({ ...item, rounds: raw.get(item.id).length, ...medianOf(raw.get(item.id)) }));
+    .map((item) => ({
+      ...item,
+      rounds: raw.get(item.id).length,
+      ...medianOf(raw.get(item.id)),
+      // Each round's headline figures: medians hide a round the VM slowed down (see steal).
+      perRound: raw.get(item.id).map((result) => ({
+        rps: result.rps,
+        p99: result.latencyMs.p99,
+        cpuUsPerRequest: result.server.cpuUsPerRequest,
+        stealPct: result.server.stealPct,
+      })),
+    }));
   const byId = new Map(measured.map((item) => [item.id, item]));
   for (const item of measured) {
     const floor = byId.get(item.floorId);

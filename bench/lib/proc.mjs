@@ -151,9 +151,30 @@ export function rssBytes(pids) {
   return total;
 }
 
+/** The machine's CPU time so far (`/proc/stat`, every CPU): all states and steal, in ticks. */
+export function machineTicks() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    return { total: fields.slice(0, 8).reduce((sum, value) => sum + value, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Percentage of the machine's CPU time the hypervisor gave to someone else between two readings:
+ * on a shared VM a window with steal is slower for every server alike, and tail latencies suffer most.
+ */
+export function stealPercent(start, end) {
+  if (!start || !end || end.total <= start.total) return null;
+  return Math.round(((end.steal - start.steal) / (end.total - start.total)) * 1000) / 10;
+}
+
 /** Samples RSS every `intervalMs` and CPU at start/stop, for one measurement window. */
 export function startUsageSampler(pid, intervalMs = 250) {
   const pids = processTree(pid);
+  const machineStart = machineTicks();
   const cpuStart = cpuSeconds(pids);
   const wallStart = performance.now();
   const samples = [rssBytes(pids)];
@@ -171,6 +192,7 @@ export function startUsageSampler(pid, intervalMs = 250) {
         cpuCores: Math.round((cpu / wallSeconds) * 100) / 100,
         rssPeakMb: mb(Math.max(...samples)),
         rssMeanMb: mb(samples.reduce((sum, value) => sum + value, 0) / samples.length),
+        stealPct: stealPercent(machineStart, machineTicks()),
       };
     },
   };

@@ -72,17 +72,31 @@ export function renderMarkdown(report, svgName) {
   lines.push(`![throughput](${svgName})`);
   lines.push('');
   lines.push(
-    '| scenario | req/s | rows/s | ratio to floor | p50 ms | p95 ms | p99 ms | errors | server CPU (cores) | CPU µs/req | RSS peak MB | mean batch |',
+    '| scenario | req/s | rows/s | ratio to floor | p50 ms | p95 ms | p99 ms | errors | server CPU (cores) | CPU µs/req | RSS peak MB | mean batch | steal % |',
   );
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const item of report.scenarios) {
     lines.push(
       `| ${item.id} | ${thousands(item.rps)} | ${thousands(item.rowsPerSecond)} | ${item.ratioToFloor === null ? '–' : fixed(item.ratioToFloor, 2)} | ` +
         `${fixed(item.latencyMs.p50, 2)} | ${fixed(item.latencyMs.p95, 2)} | ${fixed(item.latencyMs.p99, 2)} | ${item.errorCount} | ` +
-        `${fixed(item.server.cpuCores, 2)} | ${item.server.cpuUsPerRequest ?? '–'} | ${fixed(item.server.rssPeakMb)} | ${item.meanBatchRows ?? '–'} |`,
+        `${fixed(item.server.cpuCores, 2)} | ${item.server.cpuUsPerRequest ?? '–'} | ${fixed(item.server.rssPeakMb)} | ${item.meanBatchRows ?? '–'} | ` +
+        `${item.server.stealPct === null || item.server.stealPct === undefined ? '–' : fixed(item.server.stealPct, 1)} |`,
     );
   }
   lines.push('');
+  if (report.scenarios.some((item) => (item.perRound?.length ?? 0) > 1)) {
+    lines.push('Rounds (req/s · p99 ms · CPU µs/req · steal %), in run order:');
+    lines.push('');
+    for (const item of report.scenarios) {
+      if ((item.perRound?.length ?? 0) < 2) continue;
+      const rounds = item.perRound.map(
+        (round) =>
+          `${thousands(round.rps)} · ${fixed(round.p99, 1)} · ${round.cpuUsPerRequest ?? '–'} · ${round.stealPct ?? '–'}`,
+      );
+      lines.push(`- ${item.id}: ${rounds.join(' / ')}`);
+    }
+    lines.push('');
+  }
   lines.push('## Targets (issue 11)');
   lines.push('');
   lines.push('| target | goal | measured | |');

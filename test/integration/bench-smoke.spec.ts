@@ -13,7 +13,8 @@ interface BenchScenario {
   requests: number;
   errorCount: number;
   latencyMs: { p50: number; p95: number; p99: number };
-  server: { rssPeakMb: number; cpuSeconds: number };
+  server: { rssPeakMb: number; cpuSeconds: number; stealPct: number | null };
+  perRound: { rps: number; p99: number; cpuUsPerRequest: number | null; stealPct: number | null }[];
 }
 
 describe('bench harness (smoke)', () => {
@@ -73,6 +74,17 @@ describe('bench harness (smoke)', () => {
       expect(scenario!.errorCount).toBe(0);
       expect(scenario!.latencyMs.p50).toBeLessThanOrEqual(scenario!.latencyMs.p99);
       expect(scenario!.server.rssPeakMb).toBeGreaterThan(0);
+      // The hypervisor's share of the window (/proc/stat steal): a percentage, 0 on a quiet machine.
+      expect(scenario!.server.stealPct).toBeGreaterThanOrEqual(0);
+      expect(scenario!.server.stealPct).toBeLessThanOrEqual(100);
+      expect(scenario!.perRound).toEqual([
+        {
+          rps: scenario!.rps,
+          p99: scenario!.latencyMs.p99,
+          cpuUsPerRequest: expect.any(Number),
+          stealPct: scenario!.server.stealPct,
+        },
+      ]);
       expect(Array.isArray(report.targets)).toBe(true);
 
       const markdown = readFileSync(join(out, `${stem}.md`), 'utf8');
