@@ -5,6 +5,8 @@
 // bucket) and the event-loop delay. This is how docs/performance.md (pass 4) found where the RSS went.
 //   --env KEY=VALUE (repeatable)   --node-arg ARG (repeatable, e.g. --heap-growing-percent=50)
 //   --duration S (10)  --warmup S (2)  --no-build
+//   --server-stdout FILE: keep the server's stdout, e.g. with --node-arg=--trace-incremental-marking
+//     --node-arg=--trace-gc --env LOG_STREAM=stderr (V8 writes its traces to stdout)
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
     'node-arg': { type: 'string', multiple: true, default: [] },
     'no-build': { type: 'boolean', default: false },
+    'server-stdout': { type: 'string' },
   },
 });
 
@@ -95,6 +98,7 @@ async function main() {
     pinning,
     env: args.env,
     nodeArgs: args['node-arg'],
+    serverStdout: args['server-stdout'] ? resolve(args['server-stdout']) : null,
   });
   try {
     const sink = PROFILES[args.profile].sink ? await session.startSink() : null;

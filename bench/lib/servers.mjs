@@ -22,13 +22,31 @@ function envFromPairs(pairs) {
  * Ctrl-C) stops them all.
  */
 export class BenchSession {
-  constructor({ root, work, modelsDir, pinning, nodeArgs = [], extraEnv = {}, floorArgs = [] }) {
-    Object.assign(this, { root, work, modelsDir, pinning, nodeArgs, extraEnv, floorArgs });
+  constructor({
+    root,
+    work,
+    modelsDir,
+    pinning,
+    nodeArgs = [],
+    extraEnv = {},
+    floorArgs = [],
+    serverStdout = null,
+  }) {
+    Object.assign(this, { root, work, modelsDir, pinning, nodeArgs, extraEnv, floorArgs, serverStdout });
     this.running = new Set();
   }
 
   /** A session in a new temporary directory `vigil-<name>-*`, from a script's `--env` pairs. */
-  static open({ name, root, modelsDir, pinning, env = [], nodeArgs = [], floorArgs = [] }) {
+  static open({
+    name,
+    root,
+    modelsDir,
+    pinning,
+    env = [],
+    nodeArgs = [],
+    floorArgs = [],
+    serverStdout = null,
+  }) {
     const work = mkdtempSync(join(tmpdir(), `vigil-${name}-`));
     return new BenchSession({
       root,
@@ -38,6 +56,7 @@ export class BenchSession {
       nodeArgs,
       extraEnv: envFromPairs(env),
       floorArgs,
+      serverStdout,
     });
   }
 
@@ -123,8 +142,11 @@ export class BenchSession {
       };
     }
     // The cluster primary's own lines tell when every worker listens (/health/ready answers with the first).
+    // `serverStdout` keeps a server's stdout (e.g. V8's `--trace-gc` lines; send the logs to stderr then).
     const stdoutFile =
-      profile.kind === 'cluster' ? join(this.work, `${profileName}-${round}.stdout.log`) : '/dev/null';
+      profile.kind === 'cluster'
+        ? join(this.work, `${profileName}-${round}.stdout.log`)
+        : (this.serverStdout ?? '/dev/null');
     const since = performance.now();
     const child = this.track(
       spawnPinned(process.execPath, argv, { cpus, env, cwd: this.root, stderrFile, stdoutFile }),
