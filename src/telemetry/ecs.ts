@@ -73,8 +73,8 @@ let secondText = '';
 
 /**
  * `new Date(ms).toISOString()`, with the text up to the second kept from the last call: every request
- * writes two lines, and a `Date` formatted from scratch cost 0.5–1.2 µs here (`docs/performance.md`),
- * a cached second ~70 ns.
+ * writes two lines, and a `Date` formatted from scratch cost 1.1–1.2 µs on session 6's host, the cached
+ * second ~70 ns (`docs/performance.md`, pass 7).
  */
 export function isoTimestamp(ms: number): string {
   if (!(ms >= 0 && ms < YEAR_10000_MS)) return new Date(ms).toISOString();
