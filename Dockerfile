@@ -74,8 +74,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # Node directly (not npm) so that SIGTERM reaches the service; run with an init (compose `init: true`).
-# --v8-pool-size=0: as many V8 helper threads (concurrent marking, parallel scavenges) as the CPUs the
-# process may use, minus one, instead of Node's fixed 4. On one CPU (a pinned or one-core container),
-# four markers took the core from the event loop for 16–28 ms at a time, twice per full collection
-# (docs/performance.md, pass 7). `npm start`, the benchmark and the soak start Vigil the same way.
-CMD ["node", "--v8-pool-size=0", "dist/main.js"]
+CMD ["node", "dist/main.js"]

@@ -120,8 +120,7 @@ export class BenchSession {
         throw new Error(`${entry} does not exist (build first, or nobody built it yet)`);
       const dataDir = join(this.work, `data-${profileName}-${round}`);
       mkdirSync(dataDir, { recursive: true });
-      // As the image starts it (Dockerfile `CMD`): V8's helper threads sized to the CPUs the process may use.
-      argv = ['--v8-pool-size=0', ...this.nodeArgs, ...nodeFlags, entry];
+      argv = [...this.nodeArgs, ...nodeFlags, entry];
       env = {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
