@@ -11,8 +11,8 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 # Stack tests: shell scripts are linted, and elasticsearch/setup.sh runs against a stand-in server.
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v curl >/dev/null 2>&1 || need+=(curl)
-# The bench's load generator (autocannon, its npm fallback, needs a core's worth of CPU per ~15,000
-# req/s and inflates the latency it reports); the bench smoke test runs both.
+# The bench's load generator, as in issue 11's reference figures (autocannon from npm is the fallback);
+# the bench smoke test runs both.
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 
 if [ ${#need[@]} -gt 0 ]; then
