@@ -135,8 +135,11 @@ export class PredictionService {
       (run) => {
         try {
           if (traced) this.traceInference(model, run, queueSpan!, traced);
+          // `jsonText` is the text JSON.parse read the body from (json-body.ts), so the fast path holds.
           const inputsJson =
-            this.keepRequestInputs && jsonText !== undefined ? instancesJson(jsonText, flat) : undefined;
+            this.keepRequestInputs && jsonText !== undefined
+              ? instancesJson(jsonText, flat, true)
+              : undefined;
           return this.answer(
             model,
             rows,

@@ -41,6 +41,34 @@ describe('instancesJson', () => {
     expect(instancesJson(body, false)).toBeUndefined();
   });
 
+  describe('for a text JSON.parse accepted (`parsed`: the fast path)', () => {
+    it.each([
+      ['compact', '{"instances":[{"a":1},{"a":2}]}', '[{"a":1},{"a":2}]'],
+      ['whitespace', ' {"instances" : [ {"a": 1} ,\n {"a":2} ]\n }\n', '[ {"a": 1} ,\n {"a":2} ]'],
+      ['an escaped key', '{"\\u0069nstances":[{"a":1}]}', '[{"a":1}]'],
+      // A `]` before the last one sends it to the scan, which gives the same text:
+      ['a `]` in a string', '{"instances":[{"s":"]}"},{"s":"[{\\"]"}]}', '[{"s":"]}"},{"s":"[{\\"]"}]'],
+      ['nested arrays', '{"instances":[{"a":[1,[2]]}]}', '[{"a":[1,[2]]}]'],
+    ])('returns the array as sent: %s', (_case, body, expected) => {
+      expect(instancesJson(body, false, true)).toBe(expected);
+      expect(instancesJson(body, false)).toBe(expected);
+    });
+
+    it.each([
+      ['a duplicated key', '{"instances":[{"a":1}],"instances":[{"a":2}]}'],
+      ['a second member', '{"instances":[{"a":1}],"extra":[2]}'],
+      ['a second member that is no array', '{"instances":[{"a":1}],"extra":1}'],
+    ])('still gives undefined for %s', (_case, body) => {
+      expect(instancesJson(body, false, true)).toBeUndefined();
+    });
+
+    it('does not scan the text it was told JSON.parse accepted (an unclosed string goes unseen)', () => {
+      const invalid = '{"instances":[{"a":"1}]}';
+      expect(instancesJson(invalid, false)).toBeUndefined();
+      expect(instancesJson(invalid, false, true)).toBe('[{"a":"1}]');
+    });
+  });
+
   it('wraps a flat instance in an array, as sent', () => {
     const body = ' {"sepal_length": 5.1, "sepal_width":3.5}\n';
     expect(instancesJson(body, true)).toBe('[{"sepal_length": 5.1, "sepal_width":3.5}]');
@@ -75,6 +103,7 @@ describe('instancesJson', () => {
       const text = instancesJson(body, false);
       expect(text).toBeDefined();
       expect(JSON.parse(text!)).toEqual(rows);
+      expect(instancesJson(body, false, true)).toBe(text);
     }
   });
 });

@@ -5,8 +5,13 @@
  * in a 100-row iris request). Call it only for a body the input checks accepted, i.e. valid JSON whose
  * only member is `instances`; anything that is not plainly that shape (a duplicated key, say) gives
  * `undefined`, and the caller serialises the parsed rows as before.
+ *
+ * `parsed`: JSON.parse accepted this very text (the service's bodies). Then an array holding the only
+ * `]` after its `[`, with nothing but the closing brace after it, is the whole of the member (no nested
+ * array, no `]` in a string, no second member could end elsewhere) and the body is not scanned: the
+ * scan was 2.8 % of a 100-row iris profile and 4.5 % of credit's (rows of scalars have no other `]`).
  */
-export function instancesJson(body: string, flat: boolean): string | undefined {
+export function instancesJson(body: string, flat: boolean, parsed = false): string | undefined {
   let start = body.charCodeAt(0) === 0xfeff ? 1 : 0; // a BOM: JSON.parse was given the text without it
   let end = body.length;
   start = skipWhitespace(body, start);
@@ -19,6 +24,12 @@ export function instancesJson(body: string, flat: boolean): string | undefined {
   if (body.charCodeAt(at) !== COLON) return undefined;
   const arrayStart = skipWhitespace(body, at + 1);
   if (body.charCodeAt(arrayStart) !== OPEN_BRACKET) return undefined;
+  if (parsed) {
+    let last = end - 2;
+    while (last > arrayStart && isWhitespace(body.charCodeAt(last))) last -= 1;
+    if (body.charCodeAt(last) === CLOSE_BRACKET && body.indexOf(']', arrayStart) === last)
+      return body.slice(arrayStart, last + 1);
+  }
   const arrayEnd = afterContainer(body, arrayStart);
   // The array must be the last thing before the closing brace: a second member means a duplicated key.
   if (arrayEnd < 0 || skipWhitespace(body, arrayEnd) !== end - 1) return undefined;
