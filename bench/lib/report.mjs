@@ -80,7 +80,7 @@ export function renderMarkdown(report, svgName) {
       `| ${item.id} | ${thousands(item.rps)} | ${thousands(item.rowsPerSecond)} | ${item.ratioToFloor === null ? '–' : fixed(item.ratioToFloor, 2)} | ` +
         `${fixed(item.latencyMs.p50, 2)} | ${fixed(item.latencyMs.p95, 2)} | ${fixed(item.latencyMs.p99, 2)} | ${item.errorCount} | ` +
         `${fixed(item.server.cpuCores, 2)} | ${item.server.cpuUsPerRequest ?? '–'} | ${fixed(item.server.rssPeakMb)} | ${item.meanBatchRows ?? '–'} | ` +
-        `${item.server.stealPct === null || item.server.stealPct === undefined ? '–' : fixed(item.server.stealPct, 1)} |`,
+        `${fixed(item.server.stealPct, 1)} |`,
     );
   }
   lines.push('');
@@ -91,7 +91,7 @@ export function renderMarkdown(report, svgName) {
       if ((item.perRound?.length ?? 0) < 2) continue;
       const rounds = item.perRound.map(
         (round) =>
-          `${thousands(round.rps)} · ${fixed(round.p99, 1)} · ${round.cpuUsPerRequest ?? '–'} · ${round.stealPct ?? '–'}`,
+          `${thousands(round.rps)} · ${fixed(round.p99, 1)} · ${round.cpuUsPerRequest ?? '–'} · ${fixed(round.stealPct, 1)}`,
       );
       lines.push(`- ${item.id}: ${rounds.join(' / ')}`);
     }

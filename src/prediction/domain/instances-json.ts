@@ -12,10 +12,9 @@
  * scan was 2.8 % of a 100-row iris profile and 4.5 % of credit's (rows of scalars have no other `]`).
  */
 export function instancesJson(body: string, flat: boolean, parsed = false): string | undefined {
-  let start = body.charCodeAt(0) === 0xfeff ? 1 : 0; // a BOM: JSON.parse was given the text without it
-  let end = body.length;
-  start = skipWhitespace(body, start);
-  while (end > start && isWhitespace(body.charCodeAt(end - 1))) end -= 1;
+  // A BOM: JSON.parse was given the text without it.
+  const start = skipWhitespace(body, body.charCodeAt(0) === 0xfeff ? 1 : 0);
+  const end = trimWhitespace(body, body.length, start);
   if (body.charCodeAt(start) !== OPEN_BRACE || body.charCodeAt(end - 1) !== CLOSE_BRACE) return undefined;
   if (flat) return `[${body.slice(start, end)}]`;
   let at = skipWhitespace(body, start + 1);
@@ -25,8 +24,7 @@ export function instancesJson(body: string, flat: boolean, parsed = false): stri
   const arrayStart = skipWhitespace(body, at + 1);
   if (body.charCodeAt(arrayStart) !== OPEN_BRACKET) return undefined;
   if (parsed) {
-    let last = end - 2;
-    while (last > arrayStart && isWhitespace(body.charCodeAt(last))) last -= 1;
+    const last = trimWhitespace(body, end - 1, arrayStart + 1) - 1;
     if (body.charCodeAt(last) === CLOSE_BRACKET && body.indexOf(']', arrayStart) === last)
       return body.slice(arrayStart, last + 1);
   }
@@ -51,6 +49,13 @@ function isWhitespace(code: number): boolean {
 function skipWhitespace(text: string, from: number): number {
   let at = from;
   while (at < text.length && isWhitespace(text.charCodeAt(at))) at += 1;
+  return at;
+}
+
+/** The index after the last non-whitespace character before `before` (no lower than `floor`). */
+function trimWhitespace(text: string, before: number, floor: number): number {
+  let at = before;
+  while (at > floor && isWhitespace(text.charCodeAt(at - 1))) at -= 1;
   return at;
 }
 
