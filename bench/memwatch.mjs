@@ -8,7 +8,7 @@
 //   --server-stdout FILE: keep the server's stdout, e.g. with --node-arg=--trace-incremental-marking
 //     --node-arg=--trace-gc --env LOG_STREAM=stderr (V8 writes its traces to stdout)
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -75,6 +75,58 @@ function procStatus(pid) {
   return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
 }
 
+/** CPU ticks (user + system) and context switches of each thread of `pid`, by thread id. */
+function threadTimes(pid) {
+  const threads = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // comm is in parentheses and may hold spaces; the fields after it are space-separated.
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      const count = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      // schedstat: ns on the CPU, ns runnable but waiting for it, timeslices.
+      const waitingNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+      threads.set(tid, {
+        name,
+        ticks: Number(fields[11]) + Number(fields[12]),
+        preempted: count('nonvoluntary_ctxt_switches'),
+        waitingNs,
+      });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
+}
+
+/** Per thread name: CPU ms per second of the window and involuntary switches per second. */
+function threadTable(pid, before, after, seconds) {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  const byName = new Map();
+  for (const [tid, end] of after) {
+    const start = before.get(tid) ?? { ticks: 0, preempted: 0, waitingNs: 0 };
+    // Node names none of its threads (libuv pool, V8 platform workers, worker_threads): the thread
+    // id tells them apart (the lowest after main are V8's platform workers, then libuv's pool).
+    const name = tid === String(pid) ? `${end.name} (main)` : `${end.name} ${tid}`;
+    const entry = byName.get(name) ?? { threads: 0, ms: 0, preempted: 0, waitingMs: 0 };
+    entry.threads += 1;
+    entry.ms += (end.ticks - start.ticks) * tick;
+    entry.preempted += end.preempted - start.preempted;
+    entry.waitingMs += (end.waitingNs - start.waitingNs) / 1e6;
+    byName.set(name, entry);
+  }
+  return [...byName]
+    .filter(([, entry]) => entry.ms > 0 || entry.preempted > 0)
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .map(
+      ([name, entry]) =>
+        `| ${name} | ${entry.threads} | ${(entry.ms / seconds).toFixed(0)} | ${(entry.preempted / seconds).toFixed(0)} | ` +
+        `${(entry.waitingMs / seconds).toFixed(0)} |`,
+    );
+}
+
 const mb = (bytes) => (bytes === undefined ? '–' : (bytes / 1048576).toFixed(0));
 
 async function main() {
@@ -120,7 +172,9 @@ async function main() {
         await new Promise((done) => setTimeout(done, 1000));
       }
     })();
+    const threadsBefore = threadTimes(server.child.pid);
     const result = await runLoad(generator, { ...load, durationSeconds: Number(args.duration) });
+    const threadsAfter = threadTimes(server.child.pid);
     sampling = false;
     await sampler;
     const after = await scrape();
@@ -155,6 +209,12 @@ async function main() {
         `| ${kind} | ${count} | ${((seconds * 1000) / count).toFixed(2)} | ${((seconds * 1e6) / result.requests).toFixed(1)} | ${longest} |`,
       );
     }
+    lines.push(
+      '',
+      '| thread | count | CPU ms/s | preempted /s | runnable, waiting ms/s |',
+      '|---|---:|---:|---:|---:|',
+      ...threadTable(server.child.pid, threadsBefore, threadsAfter, Number(args.duration)),
+    );
     const lag = sums(after);
     lines.push(
       '',
