@@ -279,6 +279,8 @@ async function runWorker(config: AppConfig): Promise<void> {
   if (config.METRICS_ENABLED)
     serveClusterMetrics(app.getHttpAdapter().getInstance(), app.get(Metrics).registry);
   await app.listen({ port: config.PORT, host: config.HOST });
+  const { HelperThreadPriority } = await import('./common/thread-priority');
+  new HelperThreadPriority(config.HELPER_THREAD_NICE).start();
   app.get(AppLogger).info(`Vigil worker ${cluster.worker?.id ?? '?'} listening on port ${config.PORT}`, {
     'event.action': 'startup',
   });

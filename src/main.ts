@@ -3,6 +3,7 @@ import './telemetry/instrument';
 import 'reflect-metadata';
 import { createApp } from './app';
 import { limitHeapGrowth } from './common/heap-growth';
+import { HelperThreadPriority } from './common/thread-priority';
 import { loadConfig } from './config/config';
 import { installShutdownSignals } from './health/shutdown.hooks';
 import { AppLogger } from './telemetry/logger';
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   installShutdownSignals(app);
   await app.listen({ port: config.PORT, host: config.HOST });
+  new HelperThreadPriority(config.HELPER_THREAD_NICE).start();
   app.get(AppLogger).info(`Vigil listening on http://${config.HOST}:${config.PORT}`, {
     'event.action': 'startup',
   });
