@@ -28,8 +28,10 @@ export const RESCAN_INTERVAL_MS = 5000;
  * On a saturated core they took ~17 % of it in slices of several milliseconds, and each slice stalled
  * every request in flight; niced, the scheduler hands the core back to the event loop sooner. They
  * still get the CPU they need (weights, not a ban) and run freely when a core is idle, so nothing
- * changes when there is spare CPU (docs/performance.md, pass 8). Raising the main thread instead would
- * need CAP_SYS_NICE; lowering one's own threads needs no privilege.
+ * changes when there is spare CPU. The price, on a saturated core: the GC helpers and the writer fall
+ * behind, and the process holds more memory (100-row requests: RSS +10–30 MB); hence off by default
+ * (docs/performance.md, pass 8). Raising the main thread instead would need CAP_SYS_NICE; lowering
+ * one's own threads needs no privilege.
  */
 export class HelperThreadPriority {
   /** Threads already lowered (a thread keeps its nice value; ids of ended threads are dropped). */

@@ -78,8 +78,11 @@ export class EnvSchema {
   @Transform(toNumber) @IsInt() @Min(0) WORKERS = 0;
   /** Old-generation growth past the last full GC's survivors, in % (0 = V8's own, up to 300 %). */
   @Transform(toNumber) @IsInt() @Min(0) @Max(1000) HEAP_GROWTH_PERCENT = 50;
-  /** Nice value added to every thread but the event loop's (GC helpers, store writer; 0 = leave them). */
-  @Transform(toNumber) @IsInt() @Min(0) @Max(19) HELPER_THREAD_NICE = 5;
+  /**
+   * Nice value added to every thread but the event loop's (GC helpers, store writer; 0 = leave them):
+   * a lower p99 on a saturated core for more RSS (docs/performance.md, pass 8), so off by default.
+   */
+  @Transform(toNumber) @IsInt() @Min(0) @Max(19) HELPER_THREAD_NICE = 0;
 
   // --- Telemetry ------------------------------------------------------------------------------------
   @IsIn(['error', 'warn', 'info', 'debug']) LOG_LEVEL = 'info';
