@@ -12,9 +12,9 @@ import {
   ADMIN_TOKEN,
   bootApp,
   CLI,
-  IRIS,
   metricSum,
   MODELS_DIR,
+  predictIris,
   ROOT,
   tempDir,
   until,
@@ -73,11 +73,7 @@ describe('corrupted or unloadable new versions (in-process over HTTP)', () => {
   }
 
   async function servedVersion(): Promise<number> {
-    const response = await fetch(`${base}/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(IRIS),
-    });
+    const response = await predictIris(base);
     expect(response.status).toBe(200);
     return ((await response.json()) as { version: number }).version;
   }

@@ -10,8 +10,8 @@ import Database from 'better-sqlite3';
 import {
   ADMIN_TOKEN,
   CLI,
-  IRIS,
   MODELS_DIR,
+  predictIris,
   ROOT,
   sleep,
   startServer,
@@ -157,11 +157,7 @@ describe('kill -9 during registration and promotion (node dist/main.js, SQLite s
     const production = checkConsistent().find((row) => row.stage === 'Production')!.version;
     const server = await startServer({ DATA_DIR: dataDir });
     try {
-      const response = await fetch(`${server.base}/predict`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(IRIS),
-      });
+      const response = await predictIris(server.base);
       expect(response.status).toBe(200);
       expect(((await response.json()) as { version: number }).version).toBe(production);
     } finally {

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { IRIS, sleep, startServer, tempDir } from '../reliability/harness';
+import { predictIris, sleep, startServer, tempDir } from '../reliability/harness';
 
 describe('SIGTERM under load (node dist/main.js)', () => {
   it('no accepted request fails, buffers are flushed, exit 0', async () => {
@@ -31,11 +31,7 @@ describe('SIGTERM under load (node dist/main.js)', () => {
       while (!stop) {
         const requestId = `sigterm-${(sequence += 1)}`;
         try {
-          const response = await fetch(`${server.base}/predict`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-request-id': requestId },
-            body: JSON.stringify(IRIS),
-          });
+          const response = await predictIris(server.base, { 'x-request-id': requestId });
           const body = (await response.json()) as { code?: string };
           if (response.status === 200) {
             answered.push(requestId);

@@ -14,6 +14,7 @@ import {
   heapAfterGc,
   IRIS,
   metricSum,
+  predictIris,
   startServer,
   tempDir,
   until,
@@ -243,12 +244,7 @@ describe('trace collector down and Elasticsearch hanging (node dist/main.js)', (
       PREDICTION_STORE_ENABLED: 'false',
     });
     try {
-      const predict = () =>
-        fetch(`${server.base}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(IRIS),
-        }).then((response) => response.status);
+      const predict = () => predictIris(server.base).then((response) => response.status);
       const metrics = async () => (await fetch(`${server.base}/metrics`)).text();
       for (let index = 0; index < 4; index += 1) await Promise.all(Array.from({ length: 50 }, predict));
       const rssBefore = metricSum(await metrics(), 'process_resident_memory_bytes');

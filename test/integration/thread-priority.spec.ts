@@ -4,7 +4,7 @@
  * thread's nice value + HELPER_THREAD_NICE; with 0 none is touched.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { IRIS, metricSum, startServer, tempDir, until } from '../reliability/harness';
+import { metricSum, predictIris, startServer, tempDir, until } from '../reliability/harness';
 
 /** Nice value of each thread of `pid` (field 19 of its stat line), by thread id. */
 function threadNice(pid: number): Map<number, number> {
@@ -30,11 +30,7 @@ async function threadsAfterOnePrediction(
     HELPER_THREAD_NICE: helperNice,
   });
   try {
-    const response = await fetch(`${server.base}/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(IRIS),
-    });
+    const response = await predictIris(server.base);
     expect(response.status).toBe(200);
     const pid = server.child.pid!;
     // The writer thread starts with the store's first flush (≤ 1 s) and a rescan (≤ 5 s) lowers it.

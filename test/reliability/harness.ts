@@ -190,6 +190,15 @@ export async function startServer(
   return { child, base, port, output: () => output, exited };
 }
 
+/** `POST /predict` with the iris example row (extra headers, e.g. an `x-request-id`). */
+export function predictIris(base: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${base}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(IRIS),
+  });
+}
+
 /** p-th percentile (0..100) of a list of numbers (nearest rank). */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
