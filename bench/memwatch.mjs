@@ -2,7 +2,8 @@
 // Starts the server pinned like run.mjs, drives one scenario and samples, every second, its RSS (anonymous and
 // file-backed, from /proc) and V8 heap (total / used, external) from its own /metrics, plus the queues that hold
 // memory (prediction store, log shipping); at the end, the GC pauses of the window by kind (count, mean, max
-// bucket) and the event-loop delay. This is how docs/performance.md (pass 4) found where the RSS went.
+// bucket), each thread's CPU and wait for the core, and the event-loop delay. This is how
+// docs/performance.md found where the RSS went (pass 4) and what the event loop waits for (pass 8).
 //   --env KEY=VALUE (repeatable)   --node-arg ARG (repeatable, e.g. --heap-growing-percent=50)
 //   --duration S (10)  --warmup S (2)  --no-build
 //   --server-stdout FILE: keep the server's stdout, e.g. with --node-arg=--trace-incremental-marking
@@ -101,29 +102,30 @@ function threadTimes(pid) {
   return threads;
 }
 
-/** Per thread name: CPU ms per second of the window and involuntary switches per second. */
+/**
+ * Per thread, busiest first: CPU ms, involuntary switches and ms runnable but waiting for a core, each
+ * per second of the window. Node names none of its threads (libuv pool, V8 platform workers,
+ * worker_threads): the id tells them apart (right after main come V8's platform workers, then libuv's
+ * pool; a worker started later, such as the store's writer, has a higher id).
+ */
 function threadTable(pid, before, after, seconds) {
   const tick = 1000 / 100; // USER_HZ is 100 on Linux
-  const byName = new Map();
-  for (const [tid, end] of after) {
-    const start = before.get(tid) ?? { ticks: 0, preempted: 0, waitingNs: 0 };
-    // Node names none of its threads (libuv pool, V8 platform workers, worker_threads): the thread
-    // id tells them apart (the lowest after main are V8's platform workers, then libuv's pool).
-    const name = tid === String(pid) ? `${end.name} (main)` : `${end.name} ${tid}`;
-    const entry = byName.get(name) ?? { threads: 0, ms: 0, preempted: 0, waitingMs: 0 };
-    entry.threads += 1;
-    entry.ms += (end.ticks - start.ticks) * tick;
-    entry.preempted += end.preempted - start.preempted;
-    entry.waitingMs += (end.waitingNs - start.waitingNs) / 1e6;
-    byName.set(name, entry);
-  }
-  return [...byName]
-    .filter(([, entry]) => entry.ms > 0 || entry.preempted > 0)
-    .sort((a, b) => b[1].ms - a[1].ms)
+  return [...after]
+    .map(([tid, end]) => {
+      const start = before.get(tid) ?? { ticks: 0, preempted: 0, waitingNs: 0 };
+      return {
+        name: tid === String(pid) ? `${end.name} (main)` : `${end.name} ${tid}`,
+        ms: (end.ticks - start.ticks) * tick,
+        preempted: end.preempted - start.preempted,
+        waitingMs: (end.waitingNs - start.waitingNs) / 1e6,
+      };
+    })
+    .filter((thread) => thread.ms > 0 || thread.preempted > 0)
+    .sort((a, b) => b.ms - a.ms)
     .map(
-      ([name, entry]) =>
-        `| ${name} | ${entry.threads} | ${(entry.ms / seconds).toFixed(0)} | ${(entry.preempted / seconds).toFixed(0)} | ` +
-        `${(entry.waitingMs / seconds).toFixed(0)} |`,
+      (thread) =>
+        `| ${thread.name} | ${(thread.ms / seconds).toFixed(0)} | ${(thread.preempted / seconds).toFixed(0)} | ` +
+        `${(thread.waitingMs / seconds).toFixed(0)} |`,
     );
 }
 
@@ -211,8 +213,8 @@ async function main() {
     }
     lines.push(
       '',
-      '| thread | count | CPU ms/s | preempted /s | runnable, waiting ms/s |',
-      '|---|---:|---:|---:|---:|',
+      '| thread | CPU ms/s | preempted /s | runnable, waiting ms/s |',
+      '|---|---:|---:|---:|',
       ...threadTable(server.child.pid, threadsBefore, threadsAfter, Number(args.duration)),
     );
     const lag = sums(after);
