@@ -78,7 +78,7 @@ if (base === undefined) {
   dataDir = mkdtempSync(join(tmpdir(), 'vigil-soak-'));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
+  child = spawn(process.execPath, ['--v8-pool-size=2', join(ROOT, 'dist/main.js')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

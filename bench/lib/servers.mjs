@@ -120,7 +120,8 @@ export class BenchSession {
         throw new Error(`${entry} does not exist (build first, or nobody built it yet)`);
       const dataDir = join(this.work, `data-${profileName}-${round}`);
       mkdirSync(dataDir, { recursive: true });
-      argv = [...this.nodeArgs, ...nodeFlags, entry];
+      // As the image starts it (Dockerfile `CMD`): two V8 helper threads, not four.
+      argv = ['--v8-pool-size=2', ...this.nodeArgs, ...nodeFlags, entry];
       env = {
         PATH: process.env.PATH,
         HOME: process.env.HOME,

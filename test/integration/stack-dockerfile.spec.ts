@@ -102,7 +102,7 @@ describe('Dockerfile', () => {
     expect(healthcheck?.args).toMatch(/CMD \["node", "-e", ".*\/health\/ready/);
     expect(healthcheck?.args).not.toMatch(/curl|wget/); // neither exists in a slim image
     const cmd = final.filter((item) => item.keyword === 'CMD').pop();
-    expect(JSON.parse(cmd!.args)).toEqual(['node', 'dist/main.js']);
+    expect(JSON.parse(cmd!.args)).toEqual(['node', '--v8-pool-size=2', 'dist/main.js']);
   });
 
   it('caps glibc malloc arenas at run time, and the benchmark and the soak run Vigil with the same value', () => {
@@ -115,6 +115,20 @@ describe('Dockerfile', () => {
     expect(bench).toContain(`MALLOC_ARENA_MAX: '${env!.split('=')[1]!}'`);
     const soak = readFileSync(join(ROOT, 'scripts', 'soak.mjs'), 'utf8');
     expect(soak).toContain(`MALLOC_ARENA_MAX: '${env!.split('=')[1]!}'`);
+  });
+
+  it('runs two V8 helper threads, and npm start, the benchmark and the soak start Vigil the same way', () => {
+    const cmd = JSON.parse(final.filter((item) => item.keyword === 'CMD').pop()!.args) as string[];
+    const flags = cmd.slice(1, cmd.indexOf('dist/main.js'));
+    expect(flags).toEqual(['--v8-pool-size=2']);
+    const scripts = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    expect(scripts.start).toBe(`node ${flags.join(' ')} dist/main.js`);
+    const bench = readFileSync(join(ROOT, 'bench', 'lib', 'servers.mjs'), 'utf8');
+    expect(bench).toContain(`argv = ['${flags[0]}', ...this.nodeArgs, ...nodeFlags, entry];`);
+    const soak = readFileSync(join(ROOT, 'scripts', 'soak.mjs'), 'utf8');
+    expect(soak).toContain(`spawn(process.execPath, ['${flags[0]}', join(ROOT, 'dist/main.js')]`);
   });
 
   it('writes only to the /data volume (read-only root filesystem)', () => {
