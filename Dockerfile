@@ -77,7 +77,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 # --v8-pool-size=2: two V8 helper threads (concurrent marking, parallel scavenges) instead of Node's
 # four. Vigil runs one event loop per core (the cluster forks one worker per core), and on a saturated
 # core four helpers took it from the event loop in slices of several ms: iris p99 under wrk 16.5 → 11.7
-# ms (medians of 8 interleaved rounds), same throughput and RSS; one helper or none fell into a
-# half-speed GC state (docs/performance.md, pass 8). `npm start`, the benchmark and the soak start Vigil
+# ms (medians of 8 interleaved rounds), same throughput and RSS; one helper, or no concurrent
+# marking, fell into a half-speed GC state (docs/performance.md, pass 8). `npm start`, the benchmark and the soak start Vigil
 # the same way.
 CMD ["node", "--v8-pool-size=2", "dist/main.js"]

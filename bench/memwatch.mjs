@@ -70,10 +70,14 @@ function gcByKind(text) {
   return kinds;
 }
 
+/** A numeric field of a `/proc/…/status` text (`NaN` when absent). */
+function statusField(text, field) {
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);
+}
+
 function procStatus(pid) {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);
-  return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
+  return { anon: statusField(text, 'RssAnon') / 1024, file: statusField(text, 'RssFile') / 1024 };
 }
 
 /** CPU ticks (user + system) and context switches of each thread of `pid`, by thread id. */
@@ -86,13 +90,12 @@ function threadTimes(pid) {
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
-      const count = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
       // schedstat: ns on the CPU, ns runnable but waiting for it, timeslices.
       const waitingNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
       threads.set(tid, {
         name,
         ticks: Number(fields[11]) + Number(fields[12]),
-        preempted: count('nonvoluntary_ctxt_switches'),
+        preempted: statusField(status, 'nonvoluntary_ctxt_switches'),
         waitingNs,
       });
     } catch {

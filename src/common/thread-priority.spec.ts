@@ -81,9 +81,7 @@ describe('HelperThreadPriority', () => {
     };
     expect(new HelperThreadPriority(5, failing).apply()).toBeUndefined();
     const proc = fakeThreads([100, 101]);
-    const off = new HelperThreadPriority(0, proc.control, 100);
-    off.start();
-    off.stop();
+    new HelperThreadPriority(0, proc.control, 100).start();
     expect(proc.nice.size).toBe(0);
   });
 

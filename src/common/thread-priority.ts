@@ -36,7 +36,6 @@ export const RESCAN_INTERVAL_MS = 5000;
 export class HelperThreadPriority {
   /** Threads already lowered (a thread keeps its nice value; ids of ended threads are dropped). */
   private readonly lowered = new Set<number>();
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly nice: number,
@@ -47,13 +46,8 @@ export class HelperThreadPriority {
   /** Lowers the helper threads there are now and, every `RESCAN_INTERVAL_MS`, those started since. */
   start(): void {
     if (this.nice <= 0 || this.apply() === undefined) return;
-    this.timer = setInterval(() => this.apply(), RESCAN_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    // For the life of the process: it never holds the process open and has nothing to release.
+    setInterval(() => this.apply(), RESCAN_INTERVAL_MS).unref();
   }
 
   /**
