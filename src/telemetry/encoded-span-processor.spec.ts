@@ -19,12 +19,19 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { type EncodedSpanExporter, EncodingSpanProcessor, type SpanBatch } from './encoded-span-processor';
 
-/** Records what it is asked to export; answers with `result`. */
+/**
+ * Records what it is asked to export, read at once as the OTLP delegate reads it (the batch is the
+ * processor's again after the callback); answers with `result`.
+ */
 class CapturingExporter implements EncodedSpanExporter {
   readonly batches: SpanBatch[] = [];
+  readonly counts: number[] = [];
+  readonly requests: unknown[] = [];
   result: ExportResult = { code: ExportResultCode.SUCCESS };
   export(batch: SpanBatch, resultCallback: (result: ExportResult) => void): void {
     this.batches.push(batch);
+    this.counts.push(batch.count);
+    this.requests.push(JSON.parse(batch.exportRequest().toString('utf8')));
     resultCallback(this.result);
   }
   forceFlush(): Promise<void> {
@@ -119,9 +126,8 @@ describe('EncodingSpanProcessor', () => {
     other.startSpan('from a remote parent', { kind: SpanKind.CLIENT }, remote).end();
 
     await processor.forceFlush();
-    expect(exporter.batches.map((batch) => batch.count)).toEqual([3]);
-    const expected = officialJson(reference);
-    expect(JSON.parse(exporter.batches[0]!.exportRequest().toString('utf8'))).toEqual(expected);
+    expect(exporter.counts).toEqual([3]);
+    expect(exporter.requests[0]).toEqual(officialJson(reference));
     await tracers.shutdown();
   });
 
@@ -136,8 +142,7 @@ describe('EncodingSpanProcessor', () => {
     const tracers = provider(processor, reference, 'https://opentelemetry.io/schemas/1.30.0');
     tracers.getTracer('vigil').startSpan('one').end();
     await processor.forceFlush();
-    const expected = officialJson(reference);
-    expect(JSON.parse(exporter.batches[0]!.exportRequest().toString('utf8'))).toEqual(expected);
+    expect(exporter.requests[0]).toEqual(officialJson(reference));
     await tracers.shutdown();
   });
 
@@ -153,18 +158,18 @@ describe('EncodingSpanProcessor', () => {
     tracer.startSpan('unsampled').end(); // recorded, not sampled: never queued
     for (let index = 0; index < 3; index += 1) tracer.startSpan(`span ${index}`).end();
     await new Promise(setImmediate);
-    expect(exporter.batches.map((batch) => batch.count)).toEqual([3]);
+    expect(exporter.counts).toEqual([3]);
     tracer.startSpan('late').end();
-    expect(exporter.batches).toHaveLength(1); // waits for the delay
+    expect(exporter.counts).toHaveLength(1); // waits for the delay
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(exporter.batches.map((batch) => batch.count)).toEqual([3, 1]);
+    expect(exporter.counts).toEqual([3, 1]);
 
     // A held export: the queue (4) fills behind it, and what comes after is dropped.
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const holding: EncodedSpanExporter = {
       export: (batch, done) => {
-        exporter.batches.push(batch);
+        exporter.counts.push(batch.count);
         void held.then(() => done({ code: ExportResultCode.FAILED }));
       },
       forceFlush: () => Promise.resolve(),
@@ -180,7 +185,7 @@ describe('EncodingSpanProcessor', () => {
     expect(slow.dropped).toBe(1); // 3 in flight, 4 waiting, 1 dropped
     release();
     await slow.forceFlush();
-    expect(exporter.batches.slice(2).map((batch) => batch.count)).toEqual([3, 3, 1]);
+    expect(exporter.counts.slice(2)).toEqual([3, 3, 1]);
     expect(failures).toBe(3);
   });
 
@@ -227,7 +232,37 @@ describe('EncodingSpanProcessor', () => {
     const tracer = provider(processor).getTracer('vigil');
     for (let index = 0; index < 3; index += 1) tracer.startSpan(`span ${index}`).end();
     await new Promise(setImmediate);
-    expect(exporter.batches.map((batch) => batch.count)).toEqual([3]);
+    expect(exporter.counts).toEqual([3]);
+    await processor.forceFlush();
+  });
+
+  it('fills an exported batch again: its buffer is reused, and the next export holds only the new spans', async () => {
+    const exporter = new CapturingExporter();
+    const processor = new EncodingSpanProcessor(exporter, {
+      maxQueueSize: 100,
+      maxExportBatchSize: 2,
+      scheduledDelayMillis: 60_000,
+    });
+    const tracer = provider(processor).getTracer('vigil');
+    // Long names: the first batch's buffer grows past its initial 64 KB.
+    tracer.startSpan('a'.repeat(40_000)).end();
+    tracer.startSpan('b'.repeat(40_000)).end();
+    await new Promise(setImmediate);
+    const grown = exporter.batches[0]!.capacity;
+    expect(grown).toBeGreaterThan(64 * 1024);
+    tracer.startSpan('c').end();
+    tracer.startSpan('d').end();
+    await new Promise(setImmediate);
+
+    expect(exporter.counts).toEqual([2, 2]);
+    expect(exporter.batches[1]).toBe(exporter.batches[0]); // the same batch, cleared and filled again
+    expect(exporter.batches[1]!.capacity).toBe(grown); // with the buffer it grew to
+    const names = (request: unknown): string[] =>
+      (request as { resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[] }).resourceSpans
+        .flatMap((resource) => resource.scopeSpans)
+        .flatMap((scope) => scope.spans.map((span) => span.name));
+    expect(names(exporter.requests[0])).toEqual(['a'.repeat(40_000), 'b'.repeat(40_000)]);
+    expect(names(exporter.requests[1])).toEqual(['c', 'd']);
     await processor.forceFlush();
   });
 });

@@ -17,6 +17,7 @@ export interface EncodedHead {
  * Ended spans as OTLP/JSON, written back to back as UTF-8 into one buffer (one export's worth), each
  * with the resource and instrumentation scope it is exported under. The text of a span, a rope of a few
  * dozen pieces, dies young; what waits for the export is bytes outside the JS heap and two references.
+ * A batch is reused once exported (`clear`): its buffer, grown to an export's size, stays.
  */
 export class SpanBatch {
   private bytes = Buffer.allocUnsafeSlow(64 * 1024);
@@ -27,6 +28,19 @@ export class SpanBatch {
 
   get count(): number {
     return this.ends.length;
+  }
+
+  /** Bytes of buffer held (what a batch kept for reuse costs). */
+  get capacity(): number {
+    return this.bytes.length;
+  }
+
+  /** Empties the batch for reuse, keeping its buffer. */
+  clear(): void {
+    this.used = 0;
+    this.ends.length = 0;
+    this.resources.length = 0;
+    this.scopes.length = 0;
   }
 
   add(resource: EncodedHead, scope: EncodedHead, json: string): void {
@@ -87,6 +101,10 @@ const COMMA = Buffer.from(',');
 
 /** Where encoded spans go: an OTLP export delegate (the exporter's transport, retries and settings). */
 export interface EncodedSpanExporter {
+  /**
+   * Sends `batch`. The batch is the caller's again once `resultCallback` has been called (it is then
+   * cleared and refilled): read it before, as the OTLP delegate does (`serializeRequest`, at once).
+   */
   export(batch: SpanBatch, resultCallback: (result: ExportResult) => void): void;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -258,6 +276,11 @@ export function otlpHttpEncodedSpanExporter(): EncodedSpanExporter {
   );
 }
 
+/** Exported batches kept for reuse: the one being filled and the one being exported need two. */
+export const SPARE_BATCHES = 2;
+/** A batch grown past this (spans with very large attributes) is not kept. */
+const SPARE_BATCH_MAX_BYTES = 4 * 1024 * 1024;
+
 /**
  * `BatchSpanProcessor` for OTLP/JSON, except that a span is encoded the moment it ends and only its
  * text waits for the export. The batch processor held the span objects themselves (~5 small objects
@@ -265,10 +288,17 @@ export function otlpHttpEncodedSpanExporter(): EncodedSpanExporter {
  * copied, promoted and marked; at 10 % sampling that cost ~15 % of single-row throughput and ~3 ms of
  * p99 (docs/performance.md, pass 6). Same settings (`OTEL_BSP_*`), same bounds: beyond
  * `maxQueueSize` waiting spans, new ones are dropped; one export in flight at a time.
+ *
+ * Exported batches are kept (up to `SPARE_BATCHES`) and filled again. A batch lives until
+ * `maxExportBatchSize` spans have ended (~0.1 s under load), long enough for its buffers to reach the old
+ * generation; a new one each time (~1 MB outside the heap, grown 64 → 512 KB, per 512 spans) drove a full
+ * collection every ~2 s under load, each stalling the event loop (docs/performance.md, pass 9).
  */
 export class EncodingSpanProcessor implements SpanProcessor {
   /** Oldest first; only the last may be open (under `maxExportBatchSize` spans). */
   private batches: SpanBatch[] = [];
+  /** Exported batches, cleared, to be filled again. */
+  private readonly spare: SpanBatch[] = [];
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
   private exporting: Promise<void> | undefined;
@@ -295,7 +325,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
     }
     let open = this.batches.at(-1);
     if (open === undefined || open.count >= this.batchSize) {
-      open = new SpanBatch();
+      open = this.spare.pop() ?? new SpanBatch();
       this.batches.push(open);
     }
     open.add(encodeResource(span.resource), encodeScope(span.instrumentationScope), encodeSpan(span));
@@ -319,6 +349,11 @@ export class EncodingSpanProcessor implements SpanProcessor {
     await this.forceFlush();
     this.stopped = true;
     await this.exporter.shutdown();
+  }
+
+  private recycle(batch: SpanBatch): void {
+    batch.clear();
+    if (this.spare.length < SPARE_BATCHES && batch.capacity <= SPARE_BATCH_MAX_BYTES) this.spare.push(batch);
   }
 
   private startTimer(): void {
@@ -348,6 +383,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
       return new Promise<void>((resolve) => {
         this.exporter.export(batch, (result) => {
           if (result.code !== ExportResultCode.SUCCESS) this.onExportFailure();
+          this.recycle(batch);
           resolve();
         });
       }).then(next);
