@@ -1,7 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { BoundedQueue } from './bounded-queue';
-import { joinLines } from './encode-lines';
+import { LineQueue } from './line-queue';
 import type { Metrics } from './metrics';
 
 export interface BulkResponse {
@@ -121,7 +120,7 @@ function itemStatuses(body: unknown): number[] | undefined {
  * bounded by `bufferMax` lines plus one batch in flight. Every loss is counted by reason.
  */
 export class ElasticsearchLogShipper {
-  private readonly queue: BoundedQueue<Uint8Array>;
+  private readonly queue: LineQueue;
   private readonly sender: BulkSender;
   private readonly path: string;
   private readonly requestTimeoutMs: number;
@@ -132,8 +131,11 @@ export class ElasticsearchLogShipper {
   private readonly breakerThreshold: number;
   private readonly breakerCooldownMs: number;
 
-  /** The batch being sent: its lines (put back on a 429) and its `_bulk` body (sent again on a retry). */
-  private batch: { lines: Uint8Array[]; body: Buffer } | undefined;
+  /**
+   * The batch being sent: its `_bulk` body (sent again on a retry) and the length of each line in it
+   * (a line refused with a 429 is put back).
+   */
+  private batch: { lengths: readonly number[]; body: Buffer } | undefined;
   private attempts = 0;
   private consecutiveFailures = 0;
   private circuit: CircuitState = 'closed';
@@ -147,11 +149,7 @@ export class ElasticsearchLogShipper {
     private readonly options: ElasticsearchLogShipperOptions,
     private readonly metrics?: Metrics,
   ) {
-    this.queue = new BoundedQueue<Uint8Array>(
-      options.bufferMax,
-      // Weighed even without a byte bound: batches are cut by size too.
-      { max: options.bufferMaxBytes ?? Number.POSITIVE_INFINITY, of: (line) => line.length },
-    );
+    this.queue = new LineQueue(options.bufferMax, options.bufferMaxBytes);
     this.bulkMaxBytes = options.bulkMaxBytes ?? DEFAULT_BULK_MAX_BYTES;
     this.sender = options.sender ?? httpBulkSender(options.url);
     this.path = `/${encodeURIComponent(options.dataStream)}/_bulk?${FILTER_PATH}`;
@@ -168,19 +166,19 @@ export class ElasticsearchLogShipper {
 
   /** Events waiting (buffer plus the batch being sent). */
   get pending(): number {
-    return this.queue.size + (this.batch?.lines.length ?? 0);
+    return this.queue.size + (this.batch?.lengths.length ?? 0);
   }
 
   get circuitState(): CircuitState {
     return this.circuit;
   }
 
-  /** Takes one encoded line (`LineEncoder`: UTF-8, newline included). */
+  /** Takes a copy of one encoded line (`LineEncoder`: UTF-8, newline included). */
   enqueue(line: Uint8Array): void {
     if (this.closed) return;
     const dropped = this.queue.push(line);
     if (dropped > 0) this.drop('buffer_full', dropped);
-    if (this.queue.size >= this.options.bulkSize || this.queue.weightHeld >= this.bulkMaxBytes) this.kick();
+    if (this.queue.size >= this.options.bulkSize || this.queue.bytesHeld >= this.bulkMaxBytes) this.kick();
   }
 
   /**
@@ -222,7 +220,7 @@ export class ElasticsearchLogShipper {
         if (
           !this.closed &&
           this.circuit === 'closed' &&
-          (this.queue.size >= this.options.bulkSize || this.queue.weightHeld >= this.bulkMaxBytes)
+          (this.queue.size >= this.options.bulkSize || this.queue.bytesHeld >= this.bulkMaxBytes)
         )
           this.kick();
       });
@@ -230,8 +228,7 @@ export class ElasticsearchLogShipper {
 
   private async sendBatch(): Promise<void> {
     if (this.batch === undefined) {
-      const lines = this.queue.shiftWithin(this.options.bulkSize, this.bulkMaxBytes);
-      this.batch = { lines, body: joinLines(lines, CREATE_ACTION) };
+      this.batch = this.queue.take(this.options.bulkSize, this.bulkMaxBytes, CREATE_ACTION);
     }
     const batch = this.batch;
     this.metrics?.logQueueSize.set(this.pending);
@@ -249,7 +246,7 @@ export class ElasticsearchLogShipper {
     }
   }
 
-  private onSuccess(batch: { lines: Uint8Array[] }, body: unknown): void {
+  private onSuccess(batch: { lengths: readonly number[]; body: Buffer }, body: unknown): void {
     this.batch = undefined;
     this.attempts = 0;
     this.consecutiveFailures = 0;
@@ -257,7 +254,7 @@ export class ElasticsearchLogShipper {
       this.circuit = 'closed';
       this.metrics?.logShippingCircuitOpen.set(0);
     }
-    const count = batch.lines.length;
+    const count = batch.lengths.length;
     const statuses = itemStatuses(body);
     if (statuses === undefined || statuses.length !== count) {
       // A 2xx without per-item results (a proxy, an old version): count the batch as shipped.
@@ -267,11 +264,16 @@ export class ElasticsearchLogShipper {
     let shipped = 0;
     const retry: Uint8Array[] = [];
     let rejected = 0;
+    // Each line sits after its action in the body.
+    let at = 0;
     for (let index = 0; index < statuses.length; index += 1) {
       const status = statuses[index] ?? 0;
+      const length = batch.lengths[index]!;
+      at += CREATE_ACTION.length;
       if (status >= 200 && status < 300) shipped += 1;
-      else if (status === 429) retry.push(batch.lines[index]!);
+      else if (status === 429) retry.push(batch.body.subarray(at, at + length));
       else rejected += 1;
+      at += length;
     }
     if (shipped > 0) this.metrics?.logEventsShipped.inc(shipped);
     if (rejected > 0) this.drop('rejected', rejected);
@@ -286,7 +288,7 @@ export class ElasticsearchLogShipper {
   private onFailure(retryable: boolean): void {
     this.consecutiveFailures += 1;
     this.attempts += 1;
-    const batchSize = this.batch?.lines.length ?? 0;
+    const batchSize = this.batch?.lengths.length ?? 0;
     if (this.circuit === 'half_open' || this.consecutiveFailures >= this.breakerThreshold) {
       this.openCircuit();
       return;
@@ -312,7 +314,7 @@ export class ElasticsearchLogShipper {
     this.openUntil = Date.now() + this.breakerCooldownMs;
     this.metrics?.logShippingCircuitOpen.set(1);
     // The batch in hand has failed repeatedly: give it up; the buffer keeps the newest events.
-    if (this.batch !== undefined) this.drop('circuit_open', this.batch.lines.length);
+    if (this.batch !== undefined) this.drop('circuit_open', this.batch.lengths.length);
     this.batch = undefined;
     this.attempts = 0;
     this.metrics?.logQueueSize.set(this.pending);

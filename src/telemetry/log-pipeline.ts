@@ -109,7 +109,7 @@ export class LogPipeline implements OnApplicationShutdown {
     return LOG_LEVEL_SEVERITY[level] <= this.threshold;
   }
 
-  /** Takes one serialized ECS line (no trailing newline), encoded once for both sinks. */
+  /** Takes one serialized ECS line (no trailing newline), encoded once; each sink queues a copy. */
   write(line: string): void {
     if (this.stdout === undefined && this.elasticsearch === undefined) return;
     const bytes = this.encoder.encode(line);

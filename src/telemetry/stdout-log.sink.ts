@@ -1,6 +1,5 @@
 import type { Writable } from 'node:stream';
-import { BoundedQueue } from './bounded-queue';
-import { joinLines } from './encode-lines';
+import { LineQueue } from './line-queue';
 
 export interface StdoutLogSinkOptions {
   /** Lines held while the stream is behind; beyond that the oldest are dropped. */
@@ -13,8 +12,6 @@ export interface StdoutLogSinkOptions {
   onDrop?: (count: number) => void;
 }
 
-const lineLength = (line: Uint8Array): number => line.length;
-
 /** Beyond this many waiting lines, write on the next turn instead of waiting for the delay. */
 const EAGER_LINES = 512;
 
@@ -25,7 +22,7 @@ const EAGER_LINES = 512;
  * backpressure, lines queue up to `maxLines`, then the oldest are dropped and counted.
  */
 export class StdoutLogSink {
-  private readonly queue: BoundedQueue<Uint8Array>;
+  private readonly queue: LineQueue;
   private timer: NodeJS.Timeout | undefined;
   private immediate = false;
   private waitingForDrain = false;
@@ -43,10 +40,7 @@ export class StdoutLogSink {
     private readonly stream: Writable = process.stdout,
     private readonly options: StdoutLogSinkOptions = { maxLines: 10_000 },
   ) {
-    this.queue = new BoundedQueue<Uint8Array>(
-      options.maxLines,
-      options.maxBytes === undefined ? undefined : { max: options.maxBytes, of: lineLength },
-    );
+    this.queue = new LineQueue(options.maxLines, options.maxBytes);
     this.flushDelayMs = options.flushDelayMs ?? 10;
     // EPIPE and the like arrive as 'error' events; unhandled, they would crash the process.
     stream.on('error', () => undefined);
@@ -56,7 +50,7 @@ export class StdoutLogSink {
     return this.queue.size;
   }
 
-  /** Takes one encoded line (`LineEncoder`: UTF-8, newline included). */
+  /** Takes a copy of one encoded line (`LineEncoder`: UTF-8, newline included). */
   write(line: Uint8Array): void {
     const dropped = this.queue.push(line);
     if (dropped > 0) this.options.onDrop?.(dropped);
@@ -74,13 +68,13 @@ export class StdoutLogSink {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.waitingForDrain || this.queue.size === 0) return;
-    const lines = this.queue.shift(this.queue.size);
+    const lines = this.queue.take(this.queue.size);
     let ok = true;
     try {
-      ok = this.stream.write(joinLines(lines));
+      ok = this.stream.write(lines.body);
     } catch {
       // A closed stdout (EPIPE) must not take the service down: the lines are lost and counted.
-      this.options.onDrop?.(lines.length);
+      this.options.onDrop?.(lines.lengths.length);
       return;
     }
     if (!ok) {
