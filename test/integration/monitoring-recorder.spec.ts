@@ -216,6 +216,35 @@ describe('PredictionRecorder (SQLite)', () => {
     recorder.onModuleDestroy();
   });
 
+  it('stores round after round of requests of different sizes: every row once and as sent', async () => {
+    const { recorder, events, store } = build();
+    const sent = new Map<string, number>();
+    for (let round = 0; round < 4; round += 1) {
+      // Rounds of different sizes and value lengths, a longer one after a shorter.
+      const requests = [700, 150, 900, 40][round]!;
+      for (let index = 0; index < requests; index += 1) {
+        const income = round * 10_000 + index;
+        const [record] = makeRequest(1, {
+          model: 'refilled',
+          inputs: { income, name: 'x', city: 'y'.repeat(index % 50) },
+        });
+        sent.set(record!.requestId, income);
+        events.emitRecords([record!]);
+      }
+      await recorder.flushNow();
+    }
+    expect(store.writes.reduce((total, rows) => total + rows, 0)).toBe(sent.size);
+    const rows = await database.query<{ request_id: string; inputs: string }>(
+      `SELECT request_id, inputs FROM prediction_batches WHERE model_name = 'refilled'`,
+    );
+    expect(rows).toHaveLength(sent.size);
+    const stored = new Map(
+      rows.map((row) => [row.request_id, (JSON.parse(row.inputs) as { income: number }[])[0]!.income]),
+    );
+    expect(stored).toEqual(sent);
+    recorder.onModuleDestroy();
+  });
+
   it('never makes a flush wait for retention, and stops retention at shutdown', async () => {
     const { recorder, events, store } = build();
     let release!: () => void;
