@@ -35,8 +35,8 @@ export class SqlValueBuffer {
         this.buffer.writeDoubleLE(value, this.at + 1);
         this.at += 9;
       } else if (typeof value === 'string') {
-        // At most three bytes per UTF-16 unit: measured exactly only when that much room is missing.
-        if (this.buffer.length - this.at < 5 + value.length * 3) this.reserve(5 + Buffer.byteLength(value));
+        // At most three bytes per UTF-16 unit: room for that, never a pass to measure the text.
+        this.reserve(5 + value.length * 3);
         const bytes = this.buffer.write(value, this.at + 5, 'utf8');
         this.buffer[this.at] = TEXT;
         this.buffer.writeUInt32LE(bytes, this.at + 1);

@@ -21,5 +21,10 @@ describe('LineEncoder', () => {
     expect(encoded.toString('utf8')).toBe(`${long}\n`);
     expect(encoded.buffer).not.toBe(first.buffer);
     expect(encoder.encode('{"c":3}').buffer).toBe(encoded.buffer);
+    // A line whose worst case passes 1 MiB is measured: a buffer of its size, not three times it.
+    const huge = `${'a'.repeat(600_000)}€`;
+    const hugeEncoded = encoder.encode(huge);
+    expect(hugeEncoded.toString('utf8')).toBe(`${huge}\n`);
+    expect(hugeEncoded.buffer.byteLength).toBeLessThan(1_300_000);
   });
 });
