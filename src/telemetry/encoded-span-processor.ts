@@ -277,7 +277,7 @@ export function otlpHttpEncodedSpanExporter(): EncodedSpanExporter {
 }
 
 /** Exported batches kept for reuse: the one being filled and the one being exported need two. */
-export const SPARE_BATCHES = 2;
+const SPARE_BATCHES = 2;
 /** A batch grown past this (spans with very large attributes) is not kept. */
 const SPARE_BATCH_MAX_BYTES = 4 * 1024 * 1024;
 
