@@ -139,13 +139,6 @@ export class LineQueue {
     return lines.length - kept;
   }
 
-  clear(): void {
-    this.start = 0;
-    this.held = 0;
-    this.first = 0;
-    this.count = 0;
-  }
-
   private dropOldest(): void {
     const length = this.lengths[this.first]!;
     this.start = (this.start + length) % this.bytes.length;
@@ -164,7 +157,8 @@ export class LineQueue {
   }
 
   /** Every `TRIM_EVERY_MS`: a buffer four times larger than the most held meanwhile is halved (or more). */
-  private trim(now = Date.now()): void {
+  private trim(): void {
+    const now = Date.now();
     if (now - this.checkedAt < TRIM_EVERY_MS) return;
     const wanted = Math.max(INITIAL_BYTES, this.peak * 2);
     let size = this.bytes.length;
