@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { LineQueue } from './line-queue';
+import { LineQueue, type TakenLines } from './line-queue';
 import type { Metrics } from './metrics';
 
 export interface BulkResponse {
@@ -135,7 +135,7 @@ export class ElasticsearchLogShipper {
    * The batch being sent: its `_bulk` body (sent again on a retry) and the length of each line in it
    * (a line refused with a 429 is put back).
    */
-  private batch: { lengths: readonly number[]; body: Buffer } | undefined;
+  private batch: TakenLines | undefined;
   private attempts = 0;
   private consecutiveFailures = 0;
   private circuit: CircuitState = 'closed';
@@ -246,7 +246,7 @@ export class ElasticsearchLogShipper {
     }
   }
 
-  private onSuccess(batch: { lengths: readonly number[]; body: Buffer }, body: unknown): void {
+  private onSuccess(batch: TakenLines, body: unknown): void {
     this.batch = undefined;
     this.attempts = 0;
     this.consecutiveFailures = 0;

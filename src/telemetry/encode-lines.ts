@@ -10,7 +10,7 @@ export class LineEncoder {
 
   encode(line: string): Buffer {
     // A UTF-16 unit is at most three UTF-8 bytes: room for that, never a pass to measure the line
-    // (`Buffer.byteLength` was ~1 % of the CPU with 100-row requests, whose lines are ~12 KB).
+    // (`Buffer.byteLength` was ~1 % of the CPU with 100-row requests, whose iris lines are ~7 KB).
     // Beyond 1 MiB of room, the exact size: the buffer is kept, three times a huge line's size is not.
     const room = line.length * 3 + 1;
     if (this.scratch.length < room) {
