@@ -96,6 +96,82 @@ describe('bench harness (smoke)', () => {
     60_000,
   );
 
+  it('reads each absolute target against the floor of the same run, and says how fast the host was', () => {
+    const scenario = (
+      id: string,
+      rps: number,
+      rowsPerRequest: number,
+      p99: number,
+      ratioToFloor: number | null,
+    ) => ({
+      id,
+      profile: id.split('.')[0],
+      rps,
+      rowsPerSecond: rps * rowsPerRequest,
+      ratioToFloor,
+      latencyMs: { p50: p99 / 3, p95: p99 / 2, p99 },
+      errorCount: 0,
+      server: { cpuCores: 1, cpuUsPerRequest: 60, rssPeakMb: 200, stealPct: 0 },
+      meanBatchRows: null,
+      perRound: [],
+    });
+    const report = {
+      startedAt: '2026-11-24T00:00:00.000Z',
+      git: { commit: 'abc1234', dirty: false },
+      host: { cores: 2, cpuModel: 'test', node: 'v20' },
+      options: { loadGenerator: 'wrk', pinning: {}, durationSeconds: 5, warmupSeconds: 2, rounds: 1 },
+      scenarios: [
+        scenario('floor.iris-1row.c50', 16_000, 1, 8, null),
+        scenario('floor.iris-100rows.c16', 3_000, 100, 9, null),
+        scenario('defaults.iris-1row.c50', 15_000, 1, 12, 0.94),
+        scenario('defaults.iris-100rows.c16', 2_100, 100, 20, 0.7),
+      ],
+      startup: { byProfile: {} },
+      extras: {},
+      profiles: {},
+      failures: [],
+    };
+    const script =
+      "import('./bench/lib/report.mjs').then(({ evaluateTargets, renderMarkdown }) => {" +
+      ' const report = JSON.parse(process.argv[1]); report.targets = evaluateTargets(report);' +
+      " process.stdout.write(JSON.stringify({ targets: report.targets, markdown: renderMarkdown(report, 'x.svg') }));" +
+      '});';
+    const run = spawnSync(process.execPath, ['-e', script, JSON.stringify(report)], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe('');
+    const { targets, markdown } = JSON.parse(run.stdout) as {
+      targets: { name: string; value: number | null; floor: number | null; pass: boolean | null }[];
+      markdown: string;
+    };
+    const target = (name: string) => targets.find((item) => item.name === name);
+    expect(target('iris: defaults p99 ≤ 10 ms (50 conns)')).toMatchObject({
+      value: 12,
+      floor: 8,
+      pass: false,
+    });
+    expect(target('iris: batch of 100 rows/s')).toMatchObject({ value: 210_000, floor: 300_000, pass: true });
+    // Relative targets need no floor column: the ratio is already to the floor.
+    expect(target('iris: defaults ≥ 50 % of floor (50 conns)')).toMatchObject({ value: 0.94, floor: null });
+    // Not measured in this run: neither a figure nor a floor.
+    expect(target('credit: defaults p99 ≤ 10 ms (50 conns)')).toMatchObject({
+      value: null,
+      floor: null,
+      pass: null,
+    });
+    expect(markdown).toContain(
+      'Host: the floor served 16,000 iris single rows a second at 50 connections (p99 8.00 ms), 0.50 of the ~32,000',
+    );
+    expect(markdown).toContain(
+      '| iris: defaults p99 ≤ 10 ms (50 conns) | ≤ 10 ms | 12 ms | 8 ms | **miss** |',
+    );
+    expect(markdown).toContain(
+      '| iris: batch of 100 rows/s | ≥ 200,000 rows/s | 210,000 rows/s | 300,000 rows/s | pass |',
+    );
+  });
+
   it('summarises a .cpuprofile into top self-time functions, areas and folded stacks', () => {
     // root → handler (dist/prediction) → run (onnxruntime-node) → native; plus GC and idle samples.
     const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({
