@@ -92,7 +92,7 @@ export class EnvSchema {
   @Transform(toBoolean) @IsBoolean() PREDICTION_LOG = true;
   @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) ELASTICSEARCH_URL?: string;
   @Transform(toNumber) @IsInt() @Min(1) LOG_BUFFER_MAX = 10_000;
-  /** And at most this many bytes of them (a 100-row request's event is ~12 KB). */
+  /** And at most this many bytes of them (a 100-row request's event: 7.4 KB iris, 9.9 KB credit). */
   @Transform(toNumber) @IsInt() @Min(65_536) LOG_BUFFER_MAX_BYTES = 16_777_216;
   @Transform(toNumber) @IsInt() @Min(1) LOG_BULK_SIZE = 500;
   @Transform(toNumber) @IsInt() @Min(10) LOG_FLUSH_INTERVAL_MS = 1000;
