@@ -8,14 +8,18 @@
 //   --duration S (10)  --warmup S (2)  --no-build
 //   --server-stdout FILE: keep the server's stdout, e.g. with --node-arg=--trace-incremental-marking
 //     --node-arg=--trace-gc --env LOG_STREAM=stderr (V8 writes its traces to stdout)
+//   --stalls: also the event loop's stalls over 4 ms in the window (lib/stall-hook.cjs): how many a
+//     second, and how much of them the main thread ran, waited for the core, or spent in GC pauses
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pickLoadGenerator, runLoad } from './lib/loadgen.mjs';
 import { defaultPinning, waitRequestOk } from './lib/proc.mjs';
 import { PROFILES, scenarioFor } from './lib/scenarios.mjs';
+import { stallTable } from './lib/stalls.mjs';
 import { BenchSession } from './lib/servers.mjs';
 import { loadSignature, makeRequests } from './lib/workload.mjs';
 
@@ -30,6 +34,7 @@ const { values: args } = parseArgs({
     'node-arg': { type: 'string', multiple: true, default: [] },
     'no-build': { type: 'boolean', default: false },
     'server-stdout': { type: 'string' },
+    stalls: { type: 'boolean', default: false },
   },
 });
 
@@ -148,13 +153,18 @@ async function main() {
     rowsPerRequest: scenario.rowsPerRequest,
   });
   const pinning = defaultPinning();
+  const stallDir = args.stalls ? mkdtempSync(join(tmpdir(), 'vigil-stalls-')) : null;
+  const stallFile = stallDir === null ? null : join(stallDir, 'stalls.json');
   const session = BenchSession.open({
     name: 'memwatch',
     root: ROOT,
     modelsDir,
     pinning,
-    env: args.env,
-    nodeArgs: args['node-arg'],
+    env: stallFile === null ? args.env : [...args.env, `STALL_HOOK_FILE=${stallFile}`],
+    nodeArgs:
+      stallFile === null
+        ? args['node-arg']
+        : [...args['node-arg'], `--require=${join(ROOT, 'bench', 'lib', 'stall-hook.cjs')}`],
     serverStdout: args['server-stdout'] ? resolve(args['server-stdout']) : null,
   });
   try {
@@ -178,7 +188,9 @@ async function main() {
       }
     })();
     const threadsBefore = threadTimes(server.child.pid);
+    const windowStart = Date.now();
     const result = await runLoad(generator, { ...load, durationSeconds: Number(args.duration) });
+    const windowEnd = Date.now();
     const threadsAfter = threadTimes(server.child.pid);
     sampling = false;
     await sampler;
@@ -226,9 +238,19 @@ async function main() {
       `Event-loop delay since start: p99 ${(lag.get('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, ` +
         `max ${(lag.get('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms.`,
     );
+    if (stallFile !== null) {
+      const { stalls } = JSON.parse(readFileSync(stallFile, 'utf8'));
+      lines.push(
+        '',
+        '| stall | per s | ms per s | main thread ran | of which GC pauses | waited for a core |',
+        '|---|---:|---:|---:|---:|---:|',
+        ...stallTable(stalls, windowStart, windowEnd),
+      );
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await session.close();
+    if (stallDir !== null) rmSync(stallDir, { recursive: true, force: true });
   }
 }
 

@@ -172,6 +172,58 @@ describe('bench harness (smoke)', () => {
     );
   });
 
+  it('notes an event-loop stall with the time the main thread ran and waited, then tabulates stalls', () => {
+    // A 30-ms busy loop keeps the 1-ms timer from running: one stall of at least 30 ms, which the main
+    // thread spent running (or, on a busy machine, partly waiting for the core).
+    const file = join(out, 'stalls.json');
+    const busy =
+      'setTimeout(() => { const end = Date.now() + 30; while (Date.now() < end); setTimeout(() => {}, 20); }, 50);';
+    const run = spawnSync(
+      process.execPath,
+      ['--require', join(ROOT, 'bench', 'lib', 'stall-hook.cjs'), '-e', busy],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, STALL_HOOK_FILE: file },
+      },
+    );
+    expect(run.status).toBe(0);
+    const { thresholdMs, stalls } = JSON.parse(readFileSync(file, 'utf8')) as {
+      thresholdMs: number;
+      stalls: { at: number; gapMs: number; ranMs: number; waitedMs: number; gcMs: number }[];
+    };
+    expect(thresholdMs).toBe(4);
+    const longest = stalls.reduce((a, b) => (b.gapMs > a.gapMs ? b : a));
+    expect(longest.gapMs).toBeGreaterThanOrEqual(30);
+    expect(longest.ranMs + longest.waitedMs).toBeCloseTo(longest.gapMs, 1);
+    expect(longest.ranMs).toBeGreaterThan(0);
+    expect(Math.abs(longest.at - Date.now())).toBeLessThan(60_000);
+
+    // Two seconds of window: 4 stalls of 5 ms (half of one waiting) and one of 20 ms with 8 ms of GC;
+    // one stall after the window is not counted.
+    const at = 1_000_500;
+    const synthetic = [
+      ...[0, 1, 2].map(() => ({ at, gapMs: 5, ranMs: 5, waitedMs: 0, gcMs: 0 })),
+      { at, gapMs: 5, ranMs: 2.5, waitedMs: 2.5, gcMs: 0 },
+      { at, gapMs: 20, ranMs: 10, waitedMs: 10, gcMs: 8 },
+      { at: 1_003_000, gapMs: 50, ranMs: 50, waitedMs: 0, gcMs: 0 },
+    ];
+    const script =
+      "import('./bench/lib/stalls.mjs').then(({ stallTable }) =>" +
+      ' process.stdout.write(JSON.stringify(stallTable(JSON.parse(process.argv[1]), 1_000_000, 1_002_000))));';
+    const table = spawnSync(process.execPath, ['-e', script, JSON.stringify(synthetic)], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(JSON.parse(table.stdout)).toEqual([
+      '| 4–6 ms | 2.0 | 10.0 | 88 % | 0 % | 13 % |',
+      '| 6–10 ms | 0.0 | 0.0 | – | – | – |',
+      '| > 10 ms | 0.5 | 10.0 | 50 % | 40 % | 50 % |',
+    ]);
+  });
+
   it('summarises a .cpuprofile into top self-time functions, areas and folded stacks', () => {
     // root → handler (dist/prediction) → run (onnxruntime-node) → native; plus GC and idle samples.
     const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({
