@@ -3,7 +3,8 @@
 // file-backed, from /proc) and V8 heap (total / used, external) from its own /metrics, plus the queues that hold
 // memory (prediction store, log shipping); at the end, the GC pauses of the window by kind (count, mean, max
 // bucket), each thread's CPU and wait for the core, and the event-loop delay. This is how
-// docs/performance.md found where the RSS went (pass 4) and what the event loop waits for (pass 8).
+// docs/performance.md found where the RSS went (pass 4), what the event loop waits for (pass 8) and what its
+// stalls are made of (pass 10).
 //   --env KEY=VALUE (repeatable)   --node-arg ARG (repeatable, e.g. --heap-growing-percent=50)
 //   --duration S (10)  --warmup S (2)  --no-build
 //   --server-stdout FILE: keep the server's stdout, e.g. with --node-arg=--trace-incremental-marking
