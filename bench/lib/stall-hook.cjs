@@ -1,13 +1,15 @@
 // Preload (`node --require bench/lib/stall-hook.cjs …`): finds the event loop's stalls and says what
 // each one was. A 1-ms interval timer notes every gap longer than STALL_HOOK_MS (4) between two of its
 // ticks: the main thread did not come back to its timers for that long, and every request in flight
-// waited as long. For each gap it reads the thread's own /proc/thread-self/schedstat (its second field:
-// ns runnable but waiting for a core) and the GC pauses that fell in it, so a stall is split into time
-// the main thread was ready to run but another thread (of this process or not) had the core, and time
-// it ran: its own work, GC pauses included. (The first field, ns on the CPU, is only brought up to date
-// at scheduler ticks: read while running it lags by up to a tick, so `ranMs` is the gap less the wait.) On exit it writes `{ thresholdMs, stalls: [{ at, gapMs, ranMs, waitedMs,
-// gcMs }] }` (at: epoch ms at the end of the gap) to STALL_HOOK_FILE. Linux only; costs a timer
-// callback and a pread a millisecond (`bench/memwatch.mjs --stalls` uses it).
+// waited as long. For each gap it reads the thread's own /proc/thread-self/schedstat (its second
+// field: ns runnable but waiting for a core), and adds up the GC pauses that fell in it, also those
+// reported after the gap was noted (GC entries reach observers later). A stall is so split into time
+// the main thread was ready to run while another thread (of this process or not) had the core, and
+// time it ran: its own work, GC pauses included. (The first field, ns on the CPU, is only brought up
+// to date at scheduler ticks: read while running it lags by up to a tick, so `ranMs` is the gap less
+// the wait.) On exit it writes `{ thresholdMs, stalls: [{ at, gapMs, ranMs, waitedMs, gcMs }] }` (at:
+// epoch ms at the end of the gap) to STALL_HOOK_FILE. Linux only; costs a timer callback and a pread
+// a millisecond (`bench/memwatch.mjs --stalls` uses it).
 'use strict';
 const { closeSync, openSync, readSync, writeFileSync } = require('node:fs');
 const { PerformanceObserver, performance } = require('node:perf_hooks');
@@ -26,24 +28,29 @@ if (file !== undefined && file !== '') {
   // The last GC pauses as [start, end] in performance.now() ms, a ring.
   const gcs = new Float64Array(GC_KEPT * 2);
   let gcCount = 0;
+  const overlap = (start, end, from, to) => Math.max(0, Math.min(end, to) - Math.max(start, from));
+  /** Stalls noted so far, with their span in performance.now() ms (`from`, `to`: not written out). */
+  const stalls = [];
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
+      const start = entry.startTime;
+      const end = start + entry.duration;
       const slot = (gcCount++ % GC_KEPT) * 2;
-      gcs[slot] = entry.startTime;
-      gcs[slot + 1] = entry.startTime + entry.duration;
+      gcs[slot] = start;
+      gcs[slot + 1] = end;
+      // A pause inside a stall noted before this entry arrived: that stall did not count it.
+      for (let index = stalls.length - 1; index >= 0 && stalls[index].to > start; index--)
+        stalls[index].gcMs += overlap(start, end, stalls[index].from, stalls[index].to);
     }
   }).observe({ entryTypes: ['gc'] });
+  /** GC pauses already reported that fell in [from, to]. */
   const gcWithin = (from, to) => {
     let total = 0;
-    for (let index = 0; index < Math.min(gcCount, GC_KEPT); index++) {
-      const start = Math.max(gcs[index * 2], from);
-      const end = Math.min(gcs[index * 2 + 1], to);
-      if (end > start) total += end - start;
-    }
+    for (let index = 0; index < Math.min(gcCount, GC_KEPT); index++)
+      total += overlap(gcs[index * 2], gcs[index * 2 + 1], from, to);
     return total;
   };
   const round = (value) => Math.round(value * 100) / 100;
-  const stalls = [];
   let last = performance.now();
   let lastWaited = waitedSoFar();
   setInterval(() => {
@@ -53,11 +60,13 @@ if (file !== undefined && file !== '') {
     if (gap > thresholdMs && stalls.length < MAX_STALLS) {
       const waitedMs = Math.min(gap, waited - lastWaited);
       stalls.push({
+        from: last,
+        to: now,
         at: Math.round(performance.timeOrigin + now),
         gapMs: round(gap),
         ranMs: round(gap - waitedMs),
         waitedMs: round(waitedMs),
-        gcMs: round(gcWithin(last, now)),
+        gcMs: gcWithin(last, now),
       });
     }
     last = now;
@@ -65,6 +74,7 @@ if (file !== undefined && file !== '') {
   }, 1).unref();
   process.on('exit', () => {
     closeSync(fd);
-    writeFileSync(file, JSON.stringify({ thresholdMs, stalls }));
+    const written = stalls.map(({ from, to, gcMs, ...stall }) => ({ ...stall, gcMs: round(gcMs) }));
+    writeFileSync(file, JSON.stringify({ thresholdMs, stalls: written }));
   });
 }

@@ -177,7 +177,7 @@ describe('bench harness (smoke)', () => {
     // thread spent running (or, on a busy machine, partly waiting for the core).
     const file = join(out, 'stalls.json');
     const busy =
-      'setTimeout(() => { const end = Date.now() + 30; while (Date.now() < end); setTimeout(() => {}, 20); }, 50);';
+      'setTimeout(() => { const end = performance.now() + 30; while (performance.now() < end); setTimeout(() => {}, 20); }, 50);';
     const run = spawnSync(
       process.execPath,
       ['--require', join(ROOT, 'bench', 'lib', 'stall-hook.cjs'), '-e', busy],
@@ -199,6 +199,30 @@ describe('bench harness (smoke)', () => {
     expect(longest.ranMs + longest.waitedMs).toBeCloseTo(longest.gapMs, 1);
     expect(longest.ranMs).toBeGreaterThan(0);
     expect(Math.abs(longest.at - Date.now())).toBeLessThan(60_000);
+
+    // Allocating for 40 ms in an immediate (where the predict path answers a batch): the collector
+    // runs within the stall, and reports its pauses only after the timer has noted the stall.
+    const gcFile = join(out, 'gc-stalls.json');
+    const allocate =
+      'setTimeout(() => setImmediate(() => { const keep = []; const end = performance.now() + 40;' +
+      ' while (performance.now() < end) keep.push(new Array(100).fill(Math.random()));' +
+      ' setTimeout(() => keep.length, 50); }), 50);';
+    const gcRun = spawnSync(
+      process.execPath,
+      ['--require', join(ROOT, 'bench', 'lib', 'stall-hook.cjs'), '-e', allocate],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, STALL_HOOK_FILE: gcFile },
+      },
+    );
+    expect(gcRun.status).toBe(0);
+    const gcStalls = (JSON.parse(readFileSync(gcFile, 'utf8')) as { stalls: typeof stalls }).stalls;
+    const allocating = gcStalls.reduce((a, b) => (b.gapMs > a.gapMs ? b : a));
+    expect(allocating.gapMs).toBeGreaterThanOrEqual(40);
+    expect(allocating.gcMs).toBeGreaterThan(0);
+    expect(allocating.gcMs).toBeLessThanOrEqual(allocating.gapMs);
 
     // Two seconds of window: 4 stalls of 5 ms (half of one waiting) and one of 20 ms with 8 ms of GC;
     // one stall after the window is not counted.
