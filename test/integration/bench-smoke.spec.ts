@@ -173,53 +173,44 @@ describe('bench harness (smoke)', () => {
   });
 
   it('notes an event-loop stall with the time the main thread ran and waited, then tabulates stalls', () => {
+    interface Stall {
+      at: number;
+      gapMs: number;
+      ranMs: number;
+      waitedMs: number;
+      gcMs: number;
+    }
+    /** Runs `script` under the stall hook; what the hook wrote, and its longest stall. */
+    const underHook = (script: string) => {
+      const file = join(out, 'stalls.json');
+      const run = spawnSync(
+        process.execPath,
+        ['--require', join(ROOT, 'bench', 'lib', 'stall-hook.cjs'), '-e', script],
+        { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, STALL_HOOK_FILE: file } },
+      );
+      expect(run.status).toBe(0);
+      const written = JSON.parse(readFileSync(file, 'utf8')) as { thresholdMs: number; stalls: Stall[] };
+      return { ...written, longest: written.stalls.reduce((a, b) => (b.gapMs > a.gapMs ? b : a)) };
+    };
+
     // A 30-ms busy loop keeps the 1-ms timer from running: one stall of at least 30 ms, which the main
     // thread spent running (or, on a busy machine, partly waiting for the core).
-    const file = join(out, 'stalls.json');
-    const busy =
-      'setTimeout(() => { const end = performance.now() + 30; while (performance.now() < end); setTimeout(() => {}, 20); }, 50);';
-    const run = spawnSync(
-      process.execPath,
-      ['--require', join(ROOT, 'bench', 'lib', 'stall-hook.cjs'), '-e', busy],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, STALL_HOOK_FILE: file },
-      },
+    const busy = underHook(
+      'setTimeout(() => { const end = performance.now() + 30; while (performance.now() < end); setTimeout(() => {}, 20); }, 50);',
     );
-    expect(run.status).toBe(0);
-    const { thresholdMs, stalls } = JSON.parse(readFileSync(file, 'utf8')) as {
-      thresholdMs: number;
-      stalls: { at: number; gapMs: number; ranMs: number; waitedMs: number; gcMs: number }[];
-    };
-    expect(thresholdMs).toBe(4);
-    const longest = stalls.reduce((a, b) => (b.gapMs > a.gapMs ? b : a));
-    expect(longest.gapMs).toBeGreaterThanOrEqual(30);
-    expect(longest.ranMs + longest.waitedMs).toBeCloseTo(longest.gapMs, 1);
-    expect(longest.ranMs).toBeGreaterThan(0);
-    expect(Math.abs(longest.at - Date.now())).toBeLessThan(60_000);
+    expect(busy.thresholdMs).toBe(4);
+    expect(busy.longest.gapMs).toBeGreaterThanOrEqual(30);
+    expect(busy.longest.ranMs + busy.longest.waitedMs).toBeCloseTo(busy.longest.gapMs, 1);
+    expect(busy.longest.ranMs).toBeGreaterThan(0);
+    expect(Math.abs(busy.longest.at - Date.now())).toBeLessThan(60_000);
 
     // Allocating for 40 ms in an immediate (where the predict path answers a batch): the collector
     // runs within the stall, and reports its pauses only after the timer has noted the stall.
-    const gcFile = join(out, 'gc-stalls.json');
-    const allocate =
+    const allocating = underHook(
       'setTimeout(() => setImmediate(() => { const keep = []; const end = performance.now() + 40;' +
-      ' while (performance.now() < end) keep.push(new Array(100).fill(Math.random()));' +
-      ' setTimeout(() => keep.length, 50); }), 50);';
-    const gcRun = spawnSync(
-      process.execPath,
-      ['--require', join(ROOT, 'bench', 'lib', 'stall-hook.cjs'), '-e', allocate],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, STALL_HOOK_FILE: gcFile },
-      },
-    );
-    expect(gcRun.status).toBe(0);
-    const gcStalls = (JSON.parse(readFileSync(gcFile, 'utf8')) as { stalls: typeof stalls }).stalls;
-    const allocating = gcStalls.reduce((a, b) => (b.gapMs > a.gapMs ? b : a));
+        ' while (performance.now() < end) keep.push(new Array(100).fill(Math.random()));' +
+        ' setTimeout(() => keep.length, 50); }), 50);',
+    ).longest;
     expect(allocating.gapMs).toBeGreaterThanOrEqual(40);
     expect(allocating.gcMs).toBeGreaterThan(0);
     expect(allocating.gcMs).toBeLessThanOrEqual(allocating.gapMs);
