@@ -5,6 +5,7 @@ import {
   SpanKind,
   SpanStatusCode,
   TraceFlags,
+  type Tracer,
   trace,
 } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
@@ -17,7 +18,12 @@ import {
   SamplingDecision,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { type EncodedSpanExporter, EncodingSpanProcessor, type SpanBatch } from './encoded-span-processor';
+import {
+  type EncodedSpanExporter,
+  EncodingSpanProcessor,
+  type SpanBatch,
+  type SpanBatchSettings,
+} from './encoded-span-processor';
 
 /**
  * Records what it is asked to export, read at once as the OTLP delegate reads it (the batch is the
@@ -63,6 +69,16 @@ function provider(
     sampler,
     spanProcessors: reference === undefined ? [processor] : [new SimpleSpanProcessor(reference), processor],
   });
+}
+
+/** A processor exporting to a `CapturingExporter`, and a tracer feeding it. */
+function capturing(
+  settings: SpanBatchSettings,
+  onFailure?: () => void,
+): { exporter: CapturingExporter; processor: EncodingSpanProcessor; tracer: Tracer } {
+  const exporter = new CapturingExporter();
+  const processor = new EncodingSpanProcessor(exporter, settings, onFailure);
+  return { exporter, processor, tracer: provider(processor).getTracer('vigil') };
 }
 
 /** What OpenTelemetry's own JSON serializer makes of the spans `reference` captured. */
@@ -147,14 +163,11 @@ describe('EncodingSpanProcessor', () => {
   });
 
   it('exports full batches at once, the rest after the delay, drops beyond the queue and counts failures', async () => {
-    const exporter = new CapturingExporter();
     let failures = 0;
-    const processor = new EncodingSpanProcessor(
-      exporter,
+    const { exporter, tracer } = capturing(
       { maxQueueSize: 4, maxExportBatchSize: 3, scheduledDelayMillis: 20 },
       () => (failures += 1),
     );
-    const tracer = provider(processor).getTracer('vigil');
     tracer.startSpan('unsampled').end(); // recorded, not sampled: never queued
     for (let index = 0; index < 3; index += 1) tracer.startSpan(`span ${index}`).end();
     await new Promise(setImmediate);
@@ -223,13 +236,11 @@ describe('EncodingSpanProcessor', () => {
   });
 
   it('caps the batch size at the queue size, as the batch processor does', async () => {
-    const exporter = new CapturingExporter();
-    const processor = new EncodingSpanProcessor(exporter, {
+    const { exporter, processor, tracer } = capturing({
       maxQueueSize: 3,
       maxExportBatchSize: 500,
       scheduledDelayMillis: 60_000,
     });
-    const tracer = provider(processor).getTracer('vigil');
     for (let index = 0; index < 3; index += 1) tracer.startSpan(`span ${index}`).end();
     await new Promise(setImmediate);
     expect(exporter.counts).toEqual([3]);
@@ -237,13 +248,11 @@ describe('EncodingSpanProcessor', () => {
   });
 
   it('fills an exported batch again: its buffer is reused, and the next export holds only the new spans', async () => {
-    const exporter = new CapturingExporter();
-    const processor = new EncodingSpanProcessor(exporter, {
+    const { exporter, processor, tracer } = capturing({
       maxQueueSize: 100,
       maxExportBatchSize: 2,
       scheduledDelayMillis: 60_000,
     });
-    const tracer = provider(processor).getTracer('vigil');
     // Long names: the first batch's buffer grows past its initial 64 KB.
     tracer.startSpan('a'.repeat(40_000)).end();
     tracer.startSpan('b'.repeat(40_000)).end();
