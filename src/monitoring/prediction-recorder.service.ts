@@ -14,6 +14,14 @@ import { batchValues, type EncodedBatches, PredictionStore } from './prediction.
 
 export const FLUSH_INTERVAL_MS = 1000;
 export const FLUSH_BATCH_ROWS = 500;
+/**
+ * A segment of `FLUSH_BATCH_ROWS` rows is written once it also holds this many requests, and at
+ * `FLUSH_MAX_ROWS` rows in any case: each write costs the writer about as much as ten 100-row requests
+ * (a message, a wake-up, a commit), so five such requests a write were a fifth of the store's cost, while
+ * single rows fill a segment with 500 requests (docs/performance.md, pass 11).
+ */
+export const FLUSH_BATCH_REQUESTS = 16;
+export const FLUSH_MAX_ROWS = 4000;
 const RETENTION_INTERVAL_MS = 10 * 60_000;
 const MAX_BACKOFF_MS = 30_000;
 const BASE_BACKOFF_MS = 250;
@@ -44,8 +52,8 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /**
- * Requests queued, then written, together (about `batchRows` rows): their batches' values, encoded
- * outside the JS heap. A write never splits a request, whose rows form one batch.
+ * Requests queued, then written, together (`RecorderOptions`: about `batchRows` rows): their batches'
+ * values, encoded outside the JS heap. A write never splits a request, whose rows form one batch.
  */
 class Segment implements EncodedBatches {
   readonly values = new SqlValueBuffer(64 * 1024);
@@ -57,11 +65,22 @@ class Segment implements EncodedBatches {
   get bytes(): Uint8Array {
     return this.values.bytes();
   }
+
+  /** Ready to be written: no more requests join it (the one that filled it went in whole). */
+  isFull(options: RecorderOptions): boolean {
+    return (
+      this.rows >= options.maxRows ||
+      (this.rows >= options.batchRows && this.batches >= options.batchRequests)
+    );
+  }
 }
 
 export interface RecorderOptions {
   queueMax: number;
+  /** A segment is full at `batchRows` rows from `batchRequests` requests, or at `maxRows` rows. */
   batchRows: number;
+  batchRequests: number;
+  maxRows: number;
   flushIntervalMs: number;
 }
 
@@ -75,7 +94,7 @@ export interface RecorderOptions {
  */
 @Injectable()
 export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
-  /** Oldest first; only the last may be open (unsealed, under `batchRows` rows). */
+  /** Oldest first; only the last may be open (unsealed, not full). */
   private queue: Segment[] = [];
   private queuedRows = 0;
   private unsubscribe?: () => void;
@@ -104,6 +123,8 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     this.options = {
       queueMax: config.PREDICTION_STORE_QUEUE_MAX,
       batchRows: FLUSH_BATCH_ROWS,
+      batchRequests: FLUSH_BATCH_REQUESTS,
+      maxRows: FLUSH_MAX_ROWS,
       flushIntervalMs: FLUSH_INTERVAL_MS,
     };
   }
@@ -136,7 +157,7 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
       if (room > 0) this.push(batch.slice(room));
     } else this.push(batch);
     this.metrics.predictionStoreQueue.set(this.queuedRows);
-    if (this.queuedRows >= this.options.batchRows && !this.flushSoon) {
+    if (!this.flushSoon && (this.queue.length > 1 || this.queue[0]?.isFull(this.options) === true)) {
       this.flushSoon = true;
       setImmediate(() => {
         this.flushSoon = false;
@@ -176,8 +197,8 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
   private push(batch: PredictionBatch): void {
     const values = batchValues(this.privacy.isNoop ? batch : batch.withInputs(this.stored));
     let open = this.queue.at(-1);
-    // The request that straddles `batchRows` goes in whole.
-    if (open === undefined || open.sealed || open.rows >= this.options.batchRows) {
+    // The request that fills a segment goes in whole.
+    if (open === undefined || open.sealed || open.isFull(this.options)) {
       open = new Segment();
       this.queue.push(open);
     }
@@ -198,7 +219,7 @@ export class PredictionRecorder implements OnModuleInit, OnModuleDestroy, Before
     while (this.queue.length > 0 && Date.now() >= this.nextAttemptAt) {
       const segment = this.queue[0]!;
       // Only the last segment can still fill up.
-      if (!this.drainAll && this.queue.length === 1 && segment.rows < this.options.batchRows) break;
+      if (!this.drainAll && this.queue.length === 1 && !segment.isFull(this.options)) break;
       segment.sealed = true;
       const rows = segment.rows;
       try {

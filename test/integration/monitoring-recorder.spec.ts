@@ -155,19 +155,18 @@ describe('PredictionRecorder (SQLite)', () => {
     recorder.onModuleDestroy();
   });
 
-  it('never splits a request across two writes: the 500-row slice takes the request straddling it whole', async () => {
+  it('never splits a request across two writes: the segment takes the request that fills it whole', async () => {
     const { recorder, events, store, metrics } = build();
-    const requests = [makeRequest(300, { model: 'slices' }), makeRequest(300, { model: 'slices' })];
-    requests.push(makeRequest(300, { model: 'slices' }));
-    for (const request of requests) events.emitRecords(request);
-    expect(recorder.queued).toBe(900);
+    // 4,000 rows fill a segment whatever its requests: the third request straddles that.
+    for (const rows of [1500, 1500, 1500, 300]) events.emitRecords(makeRequest(rows, { model: 'slices' }));
+    expect(recorder.queued).toBe(4800);
     await recorder.flushNow();
-    expect(store.writes).toEqual([600, 300]);
+    expect(store.writes).toEqual([4500, 300]);
     const rows = await database.query<{ batch_id: string; row_count: number }>(
       `SELECT batch_id, row_count FROM prediction_batches WHERE model_name = 'slices' ORDER BY batch_id`,
     );
-    expect(rows.map((row) => Number(row.row_count))).toEqual([300, 300, 300]);
-    expect(await counter(metrics, 'vigil_prediction_store_written_total')).toBe(900);
+    expect(rows.map((row) => Number(row.row_count))).toEqual([1500, 1500, 1500, 300]);
+    expect(await counter(metrics, 'vigil_prediction_store_written_total')).toBe(4800);
     recorder.onModuleDestroy();
   });
 
@@ -198,20 +197,42 @@ describe('PredictionRecorder (SQLite)', () => {
     const { recorder, events, store } = build();
     let release!: () => void;
     store.hold = new Promise((resolve) => (release = resolve));
-    for (let request = 0; request < 5; request += 1)
-      events.emitRecords(makeRequest(100, { model: 'full-only' }));
+    // 500 rows fill a segment once it holds 16 requests.
+    for (let request = 0; request < 16; request += 1)
+      events.emitRecords(makeRequest(32, { model: 'full-only' }));
     await new Promise(setImmediate); // the filled segment's write starts, and is held
-    expect(store.writes).toEqual([500]);
-    events.emitRecords(makeRequest(100, { model: 'full-only' }));
-    events.emitRecords(makeRequest(100, { model: 'full-only' }));
+    expect(store.writes).toEqual([512]);
+    events.emitRecords(makeRequest(32, { model: 'full-only' }));
+    events.emitRecords(makeRequest(32, { model: 'full-only' }));
     const running = recorder.flush(false);
     release();
     await running;
     // Not one write per request or two that arrived meanwhile: they wait in the open segment.
-    expect(store.writes).toEqual([500]);
-    expect(recorder.queued).toBe(200);
+    expect(store.writes).toEqual([512]);
+    expect(recorder.queued).toBe(64);
     await recorder.flushNow(); // a timer's or a feedback lookup's flush writes the open segment too
-    expect(store.writes).toEqual([500, 200]);
+    expect(store.writes).toEqual([512, 64]);
+    expect(recorder.queued).toBe(0);
+    recorder.onModuleDestroy();
+  });
+
+  it('fills a segment with 500 single rows, but waits for 16 requests when they are large', async () => {
+    const { recorder, events, store } = build();
+    for (let request = 0; request < 499; request += 1) events.emitRecords(makeRequest(1, { model: 'rule' }));
+    await new Promise(setImmediate);
+    expect(store.writes).toEqual([]);
+    events.emitRecords(makeRequest(1, { model: 'rule' }));
+    await new Promise(setImmediate);
+    expect(store.writes).toEqual([500]);
+    // Five requests of 100 rows: 500 rows, but each write's fixed cost for five requests only.
+    for (let request = 0; request < 5; request += 1) events.emitRecords(makeRequest(100, { model: 'rule' }));
+    await recorder.flush(false); // the write under way, then full segments only: none
+    expect(store.writes).toEqual([500]);
+    expect(recorder.queued).toBe(500);
+    for (let request = 5; request < 16; request += 1) events.emitRecords(makeRequest(100, { model: 'rule' }));
+    await new Promise(setImmediate);
+    expect(store.writes).toEqual([500, 1600]);
+    await recorder.flush(false);
     expect(recorder.queued).toBe(0);
     recorder.onModuleDestroy();
   });
