@@ -132,6 +132,37 @@ describe('prediction (e2e, real iris and credit models)', () => {
     expect(prediction.warnings).toBeUndefined();
   });
 
+  it('runs concurrent requests of many rows as one inference call at the default batch size', async () => {
+    const calls: number[] = [];
+    const run = OnnxModelSession.prototype.run;
+    const spy = jest.spyOn(OnnxModelSession.prototype, 'run').mockImplementation(async function (
+      this: OnnxModelSession,
+      columns,
+      rows,
+    ) {
+      calls.push(rows);
+      return run.call(this, columns, rows);
+    });
+    try {
+      const sizes = [50, 50, 50, 50, 1];
+      const answers = await Promise.all(
+        sizes.map((rows, request) =>
+          post('/v1/models/iris/predict', {
+            instances: Array.from({ length: rows }, (_, row) => ({
+              ...IRIS,
+              sepal_length: 4.5 + (request + row) / 100,
+            })),
+          }),
+        ),
+      );
+      expect(answers.map((answer) => answer.json().predictions.length)).toEqual(sizes);
+      // 201 rows in one call: with batches of 32 rows, each 50-row request ran alone (five calls).
+      expect(calls).toEqual([201]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('predicts a batch in order with a unique id per instance, and emits one record per instance', async () => {
     records.length = 0;
     const instances = [
