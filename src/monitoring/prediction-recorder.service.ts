@@ -16,9 +16,9 @@ export const FLUSH_INTERVAL_MS = 1000;
 export const FLUSH_BATCH_ROWS = 500;
 /**
  * A segment of `FLUSH_BATCH_ROWS` rows is written once it also holds this many requests, and at
- * `FLUSH_MAX_ROWS` rows in any case: each write costs the writer about as much as ten 100-row requests
- * (a message, a wake-up, a commit), so five such requests a write were a fifth of the store's cost, while
- * single rows fill a segment with 500 requests (docs/performance.md, pass 11).
+ * `FLUSH_MAX_ROWS` rows in any case. Each write has a fixed cost (a message, the writer's wake-up, a
+ * commit: ~250 µs, from pass 11's pairs in docs/performance.md), a third of the store's cost of a
+ * 100-row request when five shared a write; single rows still fill a segment with 500 requests.
  */
 export const FLUSH_BATCH_REQUESTS = 16;
 export const FLUSH_MAX_ROWS = 4000;
