@@ -71,8 +71,8 @@ export class EnvSchema {
   @Transform(toBoolean) @IsBoolean() BATCHING_ENABLED = true;
   /**
    * Rows per ONNX Runtime call. Large enough that requests of many rows are merged too (at 32, each
-   * 100-row request ran alone: 538–550 µs of CPU a request against 416–421 at 1024, docs/performance.md
-   * pass 11); `MAX_INSTANCES_PER_REQUEST` (1,000) fits in one batch.
+   * 100-row iris request ran alone: 537–546 µs of CPU a request against 416–430 at 1024, in pairs,
+   * docs/performance.md pass 11); `MAX_INSTANCES_PER_REQUEST` (1,000) fits in one batch.
    */
   @Transform(toNumber) @IsInt() @Min(1) BATCH_MAX_SIZE = 1024;
   /** 0 = flush on the next event-loop turn (no timer): no latency penalty at low concurrency. */
