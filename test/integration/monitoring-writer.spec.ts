@@ -48,6 +48,43 @@ describe('SqlitePredictionWriter (prediction store inserts on a worker thread)',
     expect(await store.countPredictions('after-error')).toBe(1);
   });
 
+  it('refuses a row that breaks a NOT NULL constraint, and writes none of its transaction', async () => {
+    const writer = new SqlitePredictionWriter({
+      file: (handle.database as SqliteDatabase).file,
+      columns: [
+        'batch_id',
+        'request_id',
+        'ts_ms',
+        'model_name',
+        'version',
+        'row_count',
+        'inputs',
+        'probabilities',
+        'latency_ms',
+        'labels',
+      ],
+    });
+    const row = (id: string, labels: string | null): (string | number | null)[] => [
+      id,
+      `request-${id}`,
+      7,
+      'not-null',
+      1,
+      1,
+      '[]',
+      '[]',
+      0.5,
+      labels,
+    ];
+    const values = new SqlValueBuffer();
+    // One statement of two rows, the second bad; then a statement of one good row.
+    values.append([...row('nn-1', '[]'), ...row('nn-2', null), ...row('nn-3', '[]')]);
+    const failed = writer.insert([2, 1], values.bytes());
+    await expect(failed).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_NOTNULL', message: /labels/ });
+    await writer.close();
+    expect(await store.countPredictions('not-null')).toBe(0);
+  });
+
   it('starts a new worker after close', async () => {
     await store.onApplicationShutdown();
     await store.insertPredictions([makeStoredPrediction({ model: 'reopened', timestamp: 2 })]);
