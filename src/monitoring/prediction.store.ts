@@ -120,7 +120,7 @@ export function batchValues(batch: PredictionBatch): SqlValue[] {
     batch.version,
     rows,
     batch.inputsJson ?? (rows === 1 ? `[${JSON.stringify(batch.inputs[0])}]` : JSON.stringify(batch.inputs)),
-    rows === 1 ? `[${JSON.stringify(batch.labels[0])}]` : JSON.stringify(batch.labels),
+    rows === 1 ? `[${JSON.stringify(batch.labels[0])}]` : batch.labelsJson(),
     batch.probabilitiesJson(),
     batch.scoresJson() ?? null,
     batch.latencyMs,

@@ -1,5 +1,5 @@
 import type { RangeWarning } from './domain/input-validator';
-import { jsonNumber, type PredictionBatch } from './prediction-events';
+import type { PredictionBatch } from './prediction-events';
 
 export interface Prediction {
   predictionId: string;
@@ -116,7 +116,7 @@ export class PredictAnswer implements PredictResponse {
       for (let index = 0; index < classCount; index++)
         out += (index === 0 ? '' : ',') + keys[index]! + texts[base + index]!;
       out += '}';
-      if (scores !== undefined) out += `,"score":${jsonNumber(scores[row]!)}`;
+      if (scores !== undefined) out += `,"score":${batch.scoreText(row)}`;
       const warnings = this.warnings?.[row];
       if (warnings !== undefined) out += `,"warnings":${JSON.stringify(warnings)}`;
       out += '}';

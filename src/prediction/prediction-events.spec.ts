@@ -74,6 +74,33 @@ describe('PredictionBatch', () => {
     expect(batch!.probabilityTexts()).toBe(batch!.probabilityTexts());
   });
 
+  it("writes scores as JSON.stringify would, sharing the text of the row's probability a score equals", () => {
+    // Float32 columns, as the prediction service fills them: the score is the positive class's probability.
+    const probabilities = Float32Array.from([0.1, 0.9, 0.7, 0.3, 0.5, 0.5, 0.2, 0.8]);
+    const scores = Float32Array.from([0.9, 0.3, 0.123, Number.NaN]);
+    const batch = new PredictionBatch({
+      batchId: 's',
+      requestId: 'r',
+      timestamp: 0,
+      model: 'credit',
+      version: 1,
+      latencyMs: 1,
+      inputs: [{}, {}, {}, {}],
+      labels: ['yes', 'no', 'no', 'yes'],
+      probabilities,
+      classCount: 2,
+      scores,
+    });
+    const expected = JSON.stringify(Array.from(scores));
+    expect(batch.scoresJson()).toBe(expected);
+    expect(Array.from(scores, (_, row) => batch.scoreText(row))).toEqual(
+      Array.from(scores, (score) => JSON.stringify(score)),
+    );
+    expect(batch.scoreText(0)).toBe(batch.probabilityTexts()[1]);
+    expect(batch.scoreText(1)).toBe(batch.probabilityTexts()[3]);
+    expect(batch.labelsJson()).toBe(JSON.stringify(['yes', 'no', 'no', 'yes']));
+  });
+
   it('cuts a request to its first rows, and rewrites inputs, without the instances text', () => {
     const [batch] = PredictionBatch.fromRecords(request(3, { score: 0.05 }), '[{},{},{}]');
     const two = batch!.slice(2);

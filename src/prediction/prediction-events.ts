@@ -69,6 +69,8 @@ export class PredictionBatch implements PredictionBatchFields {
   readonly outOfRange?: readonly (readonly string[] | undefined)[];
   readonly inputsJson?: string;
   private texts: string[] | undefined;
+  private scoresText: string | undefined;
+  private labelsText: string | undefined;
   /** `JSON.stringify(batchId)` without its closing quote, then `-`: the start of every row's id text. */
   private idHead: string | undefined;
 
@@ -199,13 +201,34 @@ export class PredictionBatch implements PredictionBatchFields {
     return out + ']';
   }
 
+  /**
+   * Row `row`'s score as JSON text. A binary model's score is its positive class's probability: the
+   * text of the row's probability it equals is shared, and only another score is formatted here (a
+   * 100-row credit request formatted its 100 scores three times: answer, log line, store).
+   */
+  scoreText(row: number): string {
+    const score = this.scores![row]!;
+    const base = row * this.classCount;
+    for (let index = 0; index < this.classCount; index++)
+      if (this.probabilities[base + index] === score) return this.probabilityTexts()[base + index]!;
+    return jsonNumber(score);
+  }
+
   /** The scores as a JSON array (NaN and ±Infinity as `null`), or undefined when the model has none. */
   scoresJson(): string | undefined {
     const scores = this.scores;
     if (scores === undefined) return undefined;
-    let out = '[';
-    for (let row = 0; row < scores.length; row++) out += (row === 0 ? '' : ',') + jsonNumber(scores[row]!);
-    return out + ']';
+    if (this.scoresText === undefined) {
+      let out = '[';
+      for (let row = 0; row < scores.length; row++) out += (row === 0 ? '' : ',') + this.scoreText(row);
+      this.scoresText = out + ']';
+    }
+    return this.scoresText;
+  }
+
+  /** The labels as a JSON array, made once for the log line and the store. */
+  labelsJson(): string {
+    return (this.labelsText ??= JSON.stringify(this.labels));
   }
 
   /** The first `rows` rows (a queue with room for no more): not the whole request, so no `inputsJson`. */

@@ -183,7 +183,7 @@ export class EcsFormatter {
       `,"prediction.inputs":${stringify(inputs) ?? '{}'}` +
       `,"http.request.id":${JSON.stringify(batch.requestId)}`;
     const score = batch.scores?.[0];
-    if (score !== undefined && Number.isFinite(score)) out += `,"prediction.score":${score}`;
+    if (score !== undefined && Number.isFinite(score)) out += `,"prediction.score":${batch.scoreText(0)}`;
     const features = batch.outOfRange?.[0];
     if (features !== undefined && features.length > 0)
       out += `,"prediction.out_of_range":${JSON.stringify(features)}`;
@@ -220,7 +220,7 @@ export class EcsFormatter {
       `,"event.duration":${Math.round(batch.latencyMs * 1e6)}` +
       `,"model.name":${JSON.stringify(batch.model)},"model.version":"${batch.version}"` +
       `,"prediction.count":${count},"prediction.id":${ids}` +
-      `,"prediction.label":${JSON.stringify(batch.labels)}` +
+      `,"prediction.label":${batch.labelsJson()}` +
       `,"prediction.probabilities":${batch.probabilitiesJson(shown)}` +
       `,"prediction.inputs":${stringify(inputs) ?? '[]'}` +
       `,"http.request.id":${JSON.stringify(batch.requestId)}`;
