@@ -45,6 +45,20 @@ describe('SqlValueBuffer / readSqlValues', () => {
     expect(values.byteLength).toBe(values.bytes().byteLength);
   });
 
+  it('keeps shared bytes in a SharedArrayBuffer as it grows, and its memory when cleared', () => {
+    const values = new SqlValueBuffer(8, true);
+    values.append(['a text longer than eight bytes', 1]);
+    expect(values.bytes().buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(workerRead(values.bytes())).toEqual(['a text longer than eight bytes', 1]);
+    const capacity = values.capacity;
+    values.clear();
+    expect(values.byteLength).toBe(0);
+    values.append(['again']);
+    expect(values.capacity).toBe(capacity);
+    expect(readSqlValues(values.bytes())).toEqual(['again']);
+    expect(new SqlValueBuffer().bytes().buffer).not.toBeInstanceOf(SharedArrayBuffer);
+  });
+
   it('refuses what it cannot hold, and bytes that are not its own', () => {
     expect(() => new SqlValueBuffer().append([true])).toThrow(/text, numbers and null, not boolean/);
     expect(() => readSqlValues(Uint8Array.of(7))).toThrow(/corrupt SQL value buffer: tag 7 at byte 0/);

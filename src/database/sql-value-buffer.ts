@@ -16,12 +16,29 @@ export class SqlValueBuffer {
   private buffer: Buffer;
   private at = 0;
 
-  constructor(initialBytes = 16 * 1024) {
-    this.buffer = Buffer.allocUnsafeSlow(initialBytes);
+  /**
+   * `shared`: the bytes live in a `SharedArrayBuffer`, which a worker thread reads where they are (no
+   * copy to post, none to transfer); the writer of it must then leave them alone until that read is done.
+   */
+  constructor(
+    initialBytes = 16 * 1024,
+    private readonly shared = false,
+  ) {
+    this.buffer = this.allocate(initialBytes);
   }
 
   get byteLength(): number {
     return this.at;
+  }
+
+  /** Bytes it can hold before it grows. */
+  get capacity(): number {
+    return this.buffer.length;
+  }
+
+  /** Empties it, keeping its memory for the next values. */
+  clear(): void {
+    this.at = 0;
   }
 
   append(values: readonly SqlValue[]): void {
@@ -54,9 +71,13 @@ export class SqlValueBuffer {
 
   private reserve(bytes: number): void {
     if (this.buffer.length - this.at >= bytes) return;
-    const grown = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.at + bytes));
+    const grown = this.allocate(Math.max(this.buffer.length * 2, this.at + bytes));
     this.buffer.copy(grown, 0, 0, this.at);
     this.buffer = grown;
+  }
+
+  private allocate(bytes: number): Buffer {
+    return this.shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafeSlow(bytes);
   }
 }
 

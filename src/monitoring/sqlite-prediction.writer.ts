@@ -115,7 +115,8 @@ export interface SqlitePredictionWriterOptions {
  * Inserts prediction batches (one SQL row per request) into a SQLite file from a `worker_threads`
  * worker, so that SQLite's CPU per row (four indexes) is spent on another core, not on the event loop.
  * The main thread only hands over the batches' values, already encoded (`SqlValueBuffer`, 13 values a
- * batch): one copy of their bytes, transferred. The worker starts on first use and again after a
+ * batch): in shared memory (the recorder's segments), or one copy of their bytes, transferred. The
+ * worker starts on first use and again after a
  * crash (pending writes then fail and are retried by the recorder; inserts are idempotent).
  */
 export class SqlitePredictionWriter {
@@ -127,9 +128,12 @@ export class SqlitePredictionWriter {
 
   /**
    * Inserts the values `bytes` encode (`SqlValueBuffer`: batches × columns values) as multi-row
-   * statements of `sizes` rows, in one transaction. `bytes` stays the caller's (a copy crosses).
+   * statements of `sizes` rows, in one transaction. `bytes` stays the caller's: a copy crosses, unless
+   * they are in a `SharedArrayBuffer`, which the worker reads in place (the caller then leaves them
+   * alone until the promise settles).
    */
   insert(sizes: readonly number[], bytes: Uint8Array): Promise<void> {
+    if (bytes.buffer instanceof SharedArrayBuffer) return this.send({ sizes, bytes });
     const copy = new Uint8Array(bytes);
     return this.send({ sizes, bytes: copy }, [copy.buffer]);
   }

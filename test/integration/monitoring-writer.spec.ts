@@ -8,6 +8,20 @@ import {
   openMonitoringDatabase,
 } from './monitoring-support';
 
+/** The NOT NULL columns of `prediction_batches`, the last of them `labels`. */
+const REQUIRED_COLUMNS = [
+  'batch_id',
+  'request_id',
+  'ts_ms',
+  'model_name',
+  'version',
+  'row_count',
+  'inputs',
+  'probabilities',
+  'latency_ms',
+  'labels',
+];
+
 describe('SqlitePredictionWriter (prediction store inserts on a worker thread)', () => {
   let handle: MonitoringTestDatabase;
   let store: PredictionStore;
@@ -32,6 +46,38 @@ describe('SqlitePredictionWriter (prediction store inserts on a worker thread)',
     expect(found).toEqual([expect.objectContaining({ model: 'threaded', timestamp: 50_299 })]);
   });
 
+  it('reads shared bytes in place, and is done with them when the insert resolves', async () => {
+    const writer = new SqlitePredictionWriter({
+      file: (handle.database as SqliteDatabase).file,
+      columns: REQUIRED_COLUMNS,
+    });
+    const values = new SqlValueBuffer(1024, true);
+    const row = (id: string): (string | number)[] => [
+      id,
+      `r-${id}`,
+      9,
+      'shared',
+      1,
+      1,
+      '[]',
+      '[]',
+      0.5,
+      '[]',
+    ];
+    values.append(row('shared-1'));
+    await writer.insert([1], values.bytes());
+    // Reused at once, as the recorder reuses a written segment's buffer: the row written stays as it was.
+    values.clear();
+    values.append(row('shared-2'));
+    const second = writer.insert([1], values.bytes());
+    await second;
+    await writer.close();
+    const rows = await handle.database.query<{ batch_id: string }>(
+      `SELECT batch_id FROM prediction_batches WHERE model_name = 'shared' ORDER BY batch_id`,
+    );
+    expect(rows.map((found) => found.batch_id)).toEqual(['shared-1', 'shared-2']);
+  });
+
   it('rejects with the SQLite error code, then keeps writing', async () => {
     const writer = new SqlitePredictionWriter({
       file: (handle.database as SqliteDatabase).file,
@@ -51,18 +97,7 @@ describe('SqlitePredictionWriter (prediction store inserts on a worker thread)',
   it('refuses a row that breaks a NOT NULL constraint, and writes none of its transaction', async () => {
     const writer = new SqlitePredictionWriter({
       file: (handle.database as SqliteDatabase).file,
-      columns: [
-        'batch_id',
-        'request_id',
-        'ts_ms',
-        'model_name',
-        'version',
-        'row_count',
-        'inputs',
-        'probabilities',
-        'latency_ms',
-        'labels',
-      ],
+      columns: REQUIRED_COLUMNS,
     });
     const row = (id: string, labels: string | null): (string | number | null)[] => [
       id,
