@@ -50,6 +50,18 @@ const BATCH_COLUMNS = [
   'latency_ms',
   'out_of_range',
 ] as const;
+/** The columns of `BATCH_COLUMNS` that hold text (or null). */
+const BATCH_TEXT_COLUMNS = [
+  'batch_id',
+  'request_id',
+  'trace_id',
+  'model_name',
+  'inputs',
+  'labels',
+  'probabilities',
+  'scores',
+  'out_of_range',
+];
 /** 13 parameters a batch: 128 batches (1,664 parameters) stay far below SQLite's and PostgreSQL's bind limits. */
 export const INSERT_CHUNK_ROWS = 128;
 /** Batches (or milliseconds of them) per retention step: a few milliseconds of SQLite work each. */
@@ -194,7 +206,11 @@ export class PredictionStore implements OnApplicationShutdown {
   constructor(readonly database: SqlDatabase) {
     this.writer =
       database instanceof SqliteDatabase && database.file !== ':memory:'
-        ? new SqlitePredictionWriter({ file: database.file, columns: BATCH_COLUMNS })
+        ? new SqlitePredictionWriter({
+            file: database.file,
+            columns: BATCH_COLUMNS,
+            textColumns: BATCH_TEXT_COLUMNS,
+          })
         : null;
   }
 

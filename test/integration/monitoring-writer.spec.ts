@@ -69,13 +69,50 @@ describe('SqlitePredictionWriter (prediction store inserts on a worker thread)',
     // Reused at once, as the recorder reuses a written segment's buffer: the row written stays as it was.
     values.clear();
     values.append(row('shared-2'));
-    const second = writer.insert([1], values.bytes());
-    await second;
+    await writer.insert([1], values.bytes());
     await writer.close();
     const rows = await handle.database.query<{ batch_id: string }>(
       `SELECT batch_id FROM prediction_batches WHERE model_name = 'shared' ORDER BY batch_id`,
     );
     expect(rows.map((found) => found.batch_id)).toEqual(['shared-1', 'shared-2']);
+  });
+
+  it('binds text columns as UTF-8 bytes, stored as text; other columns keep their type', async () => {
+    const writer = new SqlitePredictionWriter({
+      file: (handle.database as SqliteDatabase).file,
+      columns: [...REQUIRED_COLUMNS, 'trace_id'],
+      textColumns: ['batch_id', 'request_id', 'model_name', 'inputs', 'probabilities', 'labels', 'trace_id'],
+    });
+    const values = new SqlValueBuffer();
+    values.append([
+      'bytes-1',
+      'r-1',
+      11,
+      'bytes',
+      2,
+      1,
+      '[{"city":"Zürich 北京"}]',
+      '[[0.5,0.5]]',
+      1.5,
+      '["é"]',
+      null,
+    ]);
+    await writer.insert([1], values.bytes());
+    await writer.close();
+    const [stored] = await handle.database.query<Record<string, unknown>>(
+      `SELECT typeof(batch_id) AS id_type, typeof(inputs) AS inputs_type, typeof(version) AS version_type,
+              typeof(latency_ms) AS latency_type, trace_id, inputs, labels FROM prediction_batches
+       WHERE model_name = 'bytes'`,
+    );
+    expect(stored).toEqual({
+      id_type: 'text',
+      inputs_type: 'text',
+      version_type: 'integer',
+      latency_type: 'real',
+      trace_id: null,
+      inputs: '[{"city":"Zürich 北京"}]',
+      labels: '["é"]',
+    });
   });
 
   it('rejects with the SQLite error code, then keeps writing', async () => {
