@@ -82,7 +82,7 @@ export class EnvSchema {
   /** `node dist/cluster.js` only: worker processes sharing PORT (0 = one per CPU core). */
   @Transform(toNumber) @IsInt() @Min(0) WORKERS = 0;
   /** Old-generation growth past the last full GC's survivors, in % (0 = V8's own, up to 300 %). */
-  @Transform(toNumber) @IsInt() @Min(0) @Max(1000) HEAP_GROWTH_PERCENT = 50;
+  @Transform(toNumber) @IsInt() @Min(0) @Max(1000) HEAP_GROWTH_PERCENT = 40;
   /**
    * Nice value added to every thread but the event loop's (GC helpers, store writer; 0 = leave them):
    * a lower p99 on a saturated core for more RSS (docs/performance.md, pass 8), so off by default.
