@@ -45,6 +45,25 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
     expect(await store.countPredictions('bulk')).toBe(1203);
   });
 
+  it('reads the window in chunks: each prediction once, newest first, ties broken by id', async () => {
+    // Three predictions per timestamp, so that the first chunk (64 batches) ends inside a tie.
+    const predictions = Array.from({ length: 700 }, (_, index) =>
+      makeStoredPrediction({
+        model: 'chunked',
+        predictionId: `chunk-${String(index).padStart(4, '0')}`,
+        timestamp: 50_000 + Math.floor(index / 3),
+      }),
+    );
+    await store.insertPredictions(predictions);
+    const newest = [...predictions]
+      .sort((a, b) => b.timestamp - a.timestamp || (a.predictionId < b.predictionId ? 1 : -1))
+      .map((prediction) => prediction.predictionId);
+    const window = await store.window('chunked', 1, 600);
+    expect(window.map((row) => row.predictionId)).toEqual(newest.slice(0, 600));
+    expect((await store.window('chunked', 1, 5000)).map((row) => row.predictionId)).toEqual(newest);
+    expect(await store.window('chunked', 1, 10, 50_000 + 230)).toHaveLength(10);
+  });
+
   it('returns the window newest first, with feedback joined', async () => {
     const predictions = Array.from({ length: 5 }, (_, index) =>
       makeStoredPrediction({ model: 'win', timestamp: 1000 + index, score: index / 10 }),
