@@ -26,10 +26,13 @@ export const FLUSH_MAX_ROWS = 4000;
  * Written segments' buffers kept for new ones, at most this many and this large. Each write once
  * meant new buffers (the segment's, grown by doubling, and a copy to hand to the writer thread):
  * ~1.5 MB a write of 16 credit 100-row requests. That much memory outside the heap, allocated then
- * freed, made V8 start a full collection every ~0.8 s.
+ * freed, made V8 start a full collection every ~0.8 s. A shared buffer is freed only once the writer
+ * thread's own heap lets go of it too, which, as that thread allocates little, can take seconds: a new
+ * one for each write held 330–340 MB of RSS with 100-row requests, a pool of 4 244–245 MB, of 16
+ * 241 MB (docs/performance.md, pass 12).
  */
-const SPARE_BUFFERS = 4;
-const SPARE_BUFFER_MAX_BYTES = 4 * 1024 * 1024;
+const SPARE_BUFFERS = 16;
+const SPARE_BUFFER_MAX_BYTES = 1024 * 1024;
 const SEGMENT_INITIAL_BYTES = 64 * 1024;
 const RETENTION_INTERVAL_MS = 10 * 60_000;
 const MAX_BACKOFF_MS = 30_000;
