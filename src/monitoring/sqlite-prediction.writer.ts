@@ -127,8 +127,8 @@ export interface SqlitePredictionWriterOptions {
  * worker, so that SQLite's CPU per row (four indexes) is spent on another core, not on the event loop.
  * The main thread only hands over the batches' values, already encoded (`SqlValueBuffer`, 13 values a
  * batch): in shared memory (the recorder's segments), or one copy of their bytes, transferred. The
- * worker starts on first use and again after a
- * crash (pending writes then fail and are retried by the recorder; inserts are idempotent).
+ * worker starts on first use and again after a crash (pending writes then fail and are retried by
+ * the recorder; inserts are idempotent).
  */
 export class SqlitePredictionWriter {
   private worker: Worker | undefined;
