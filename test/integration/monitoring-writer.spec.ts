@@ -46,7 +46,7 @@ describe('SqlitePredictionWriter (prediction store inserts on a worker thread)',
     expect(found).toEqual([expect.objectContaining({ model: 'threaded', timestamp: 50_299 })]);
   });
 
-  it('reads shared bytes in place, and is done with them when the insert resolves', async () => {
+  it('writes from shared bytes, and is done with them when the insert resolves', async () => {
     const writer = new SqlitePredictionWriter({
       file: (handle.database as SqliteDatabase).file,
       columns: REQUIRED_COLUMNS,
