@@ -5,7 +5,8 @@ import { Client } from 'pg';
 import type { Migration } from '../../src/database/migrations';
 import { MIGRATIONS } from '../../src/database/migrations';
 import { PostgresDatabase } from '../../src/database/postgres.database';
-import { SqliteDatabase } from '../../src/database/sqlite.database';
+import { SQLITE_PAGE_SIZE, SqliteDatabase } from '../../src/database/sqlite.database';
+import Database from 'better-sqlite3';
 import { openTestStore, STORE_KINDS, TEST_DATABASE_URL, type TestStore } from './registry-fixtures';
 
 describe.each(STORE_KINDS)('SqlDatabase on %s', (kind) => {
@@ -140,6 +141,33 @@ describe('Migrations', () => {
       await expect(after.migrate()).resolves.toEqual(['test-002']);
       await expect(after.query('SELECT y FROM b')).resolves.toEqual([]);
       await after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite page size', () => {
+  it('gives a new file 16 KB pages and leaves an existing file its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-page-size-'));
+    try {
+      const fresh = new SqliteDatabase({ file: join(dir, 'new.db') });
+      await fresh.migrate();
+      await expect(fresh.query('PRAGMA page_size')).resolves.toEqual([{ page_size: SQLITE_PAGE_SIZE }]);
+      await fresh.close();
+      expect(SQLITE_PAGE_SIZE).toBe(16_384);
+
+      const file = join(dir, 'old.db');
+      const old = new Database(file);
+      old.pragma('page_size = 4096');
+      old.exec('CREATE TABLE kept (x INTEGER)');
+      old.prepare('INSERT INTO kept (x) VALUES (?)').run(7);
+      old.close();
+      const reopened = new SqliteDatabase({ file });
+      await reopened.migrate();
+      await expect(reopened.query('PRAGMA page_size')).resolves.toEqual([{ page_size: 4096 }]);
+      await expect(reopened.query('SELECT x FROM kept')).resolves.toEqual([{ x: 7 }]);
+      await reopened.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
