@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { EventLoopSlicer, runInSlices } from '../common/event-loop-slicer';
 import type { ReferenceProfile } from '../common/signature';
 import { AppConfig } from '../config/config';
 import { SqlDatabase } from '../database/sql-database';
@@ -6,7 +7,7 @@ import type { ModelVersion } from '../registry/domain/model-version';
 import { RegistryService } from '../registry/registry.service';
 import { AppLogger } from '../telemetry/logger';
 import { Metrics } from '../telemetry/metrics';
-import { type Evaluation, evaluateWindow } from './domain/evaluation';
+import { type Evaluation, evaluationSteps } from './domain/evaluation';
 import { LIVE_QUALITY_METRICS } from './domain/quality';
 import { EvaluationStore } from './evaluation.store';
 import { PredictionRecorder } from './prediction-recorder.service';
@@ -85,13 +86,16 @@ export class MonitoringService implements OnModuleInit, OnModuleDestroy {
     const reference = (await this.registry.getReference(model, modelVersion.version)) ?? EMPTY_REFERENCE;
     const sinceMs =
       this.config.MONITOR_WINDOW_MINUTES > 0 ? Date.now() - this.config.MONITOR_WINDOW_MINUTES * 60_000 : 0;
+    // Read and computed in slices: requests keep being served while a window is evaluated.
+    const slicer = new EventLoopSlicer();
     const rows = await this.store.window(
       model,
       modelVersion.version,
       this.config.MONITOR_WINDOW_SIZE,
       sinceMs,
+      slicer,
     );
-    const evaluation = evaluateWindow({
+    const steps = evaluationSteps({
       model,
       version: modelVersion.version,
       signature: modelVersion.signature,
@@ -104,6 +108,7 @@ export class MonitoringService implements OnModuleInit, OnModuleDestroy {
         excludedFeatures: new Set([...this.config.PRIVACY_DROP_FIELDS, ...this.config.PRIVACY_HASH_FIELDS]),
       },
     });
+    const evaluation = await runInSlices(steps, slicer);
     return { evaluation, modelVersion, referenceRows: reference.rowCount };
   }
 

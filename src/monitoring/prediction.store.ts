@@ -1,4 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { EventLoopSlicer } from '../common/event-loop-slicer';
 import { SqlDatabase, type SqlExecutor, type SqlValue } from '../database/sql-database';
 import { SqliteDatabase } from '../database/sqlite.database';
 import { readSqlValues, SqlValueBuffer } from '../database/sql-value-buffer';
@@ -339,11 +340,18 @@ export class PredictionStore implements OnApplicationShutdown {
    * the order predictions were made in (the evaluation does not depend on the order). The batches
    * needed are chosen in SQL by a running sum of their row counts over the `size` newest ones; the
    * feedback comes from a second query over the same model version and time span, matched to rows by
-   * the id rule.
+   * the id rule. Reads and parses in slices (`slicer`): each query answers at once with SQLite, so
+   * without them the whole window was one block of the event loop.
    */
-  async window(model: string, version: number, size: number, sinceMs = 0): Promise<WindowRow[]> {
+  async window(
+    model: string,
+    version: number,
+    size: number,
+    sinceMs = 0,
+    slicer = new EventLoopSlicer(),
+  ): Promise<WindowRow[]> {
     if (size <= 0) return [];
-    const keys = await this.windowBatches(model, version, size, sinceMs);
+    const keys = await this.windowBatches(model, version, size, sinceMs, slicer);
     const batches: WindowSqlRow[] = [];
     for (const ids of chunks(keys, LOOKUP_CHUNK)) {
       batches.push(
@@ -353,6 +361,7 @@ export class PredictionStore implements OnApplicationShutdown {
           ids,
         )),
       );
+      await slicer.turn();
     }
     if (batches.length === 0) return [];
     const oldest = Number(batches[batches.length - 1]!.ts_ms);
@@ -380,6 +389,7 @@ export class PredictionStore implements OnApplicationShutdown {
         if (actual !== undefined) windowRow.actual = actual;
         rows.push(windowRow);
       }
+      await slicer.turn();
     }
     return rows;
   }
@@ -390,13 +400,14 @@ export class PredictionStore implements OnApplicationShutdown {
    * Read in chunks that grow eightfold from 64: a model answering 100-row requests needs ~`size`/100
    * batches, and the single query before read `size` of them (one large SQL row each): with an
    * evaluation a second under 100-row load, an evaluation's longest block went 28–46 → 11–21 ms. Each
-   * chunk is a turn of the event loop of its own.
+   * chunk is a slice of its own (`slicer`).
    */
   private async windowBatches(
     model: string,
     version: number,
     size: number,
     sinceMs: number,
+    slicer: EventLoopSlicer,
   ): Promise<string[]> {
     const ids: string[] = [];
     let predictions = 0;
@@ -420,6 +431,7 @@ export class PredictionStore implements OnApplicationShutdown {
       }
       const last = rows.at(-1);
       if (rows.length < limit || last === undefined) break;
+      await slicer.turn();
       after = { ts: Number(last.ts_ms), id: last.batch_id };
       limit = Math.min(limit * 8, size - predictions);
     }

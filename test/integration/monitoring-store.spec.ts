@@ -1,3 +1,4 @@
+import { EventLoopSlicer } from '../../src/common/event-loop-slicer';
 import { PredictionBatch } from '../../src/prediction/prediction-events';
 import {
   type FeedbackRow,
@@ -62,6 +63,38 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
     expect(window.map((row) => row.predictionId)).toEqual(newest.slice(0, 600));
     expect((await store.window('chunked', 1, 5000)).map((row) => row.predictionId)).toEqual(newest);
     expect(await store.window('chunked', 1, 10, 50_000 + 230)).toHaveLength(10);
+  });
+
+  it('gives the event loop turns while it reads and parses a window (SQLite answers without one)', async () => {
+    await store.insertPredictions(
+      Array.from({ length: 1100 }, (_, index) =>
+        makeStoredPrediction({ model: 'sliced', timestamp: 70_000 + index }),
+      ),
+    );
+    // Counts turns of the event loop until the window is read: an `await` on a settled promise gives none.
+    let turns = 0;
+    let counting = true;
+    const count = (): void => {
+      turns += 1;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const sliced = await store.window('sliced', 1, 1100, 0, new EventLoopSlicer(0));
+    const turnsSliced = turns;
+    counting = false;
+    expect(sliced).toHaveLength(1100);
+    // Batch keys in 64 + 512 + 524, rows in 500 + 500 + 100, then a turn per batch parsed.
+    expect(turnsSliced).toBeGreaterThan(1100);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    turns = 0;
+    counting = true;
+    setImmediate(count);
+    const whole = await store.window('sliced', 1, 1100, 0, new EventLoopSlicer(60_000));
+    const turnsWhole = turns;
+    counting = false;
+    expect(whole).toEqual(sliced);
+    if (kind === 'sqlite') expect(turnsWhole).toBe(0);
   });
 
   it('returns the window newest first, with feedback joined', async () => {

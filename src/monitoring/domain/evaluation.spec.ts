@@ -1,6 +1,6 @@
 import type { ModelSignature, ReferenceProfile } from '../../common/signature';
 import { numericSample } from '../../../test/fixtures/drift/generator';
-import { type WindowRow, evaluateWindow } from './evaluation';
+import { type WindowRow, evaluateWindow, evaluationSteps } from './evaluation';
 
 function makeSignature(overrides: Partial<ModelSignature> = {}): ModelSignature {
   return {
@@ -95,6 +95,26 @@ describe('evaluateWindow', () => {
       method: 'jensenshannon',
     });
     expect(evaluation.trainingQuality).toEqual({ roc_auc: 0.8 });
+  });
+
+  it('comes in steps, one per feature and prediction test, that end in the same evaluation', () => {
+    const input = {
+      model: 'credit',
+      version: 1,
+      signature: makeSignature(),
+      reference: makeReference(),
+      trainingMetrics: { roc_auc: 0.8 },
+      rows: makeWindow(1000, -0.3),
+      evaluatedAt: 5,
+      options,
+    };
+    const steps = evaluationSteps(input);
+    let yielded = 0;
+    let step = steps.next();
+    for (; step.done !== true; step = steps.next()) yielded += 1;
+    // income, age, housing, then the label's drift (the score's is the last step).
+    expect(yielded).toBe(4);
+    expect(step.value).toEqual(evaluateWindow(input));
   });
 
   it('uses the statistical tests for a small reference', () => {

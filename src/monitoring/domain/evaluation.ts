@@ -76,8 +76,7 @@ function referenceFor(
   return { kind: 'categorical', frequencies, rowCount: reference.rowCount };
 }
 
-/** Drift, prediction drift and live quality of a window against the version's reference. */
-export function evaluateWindow(input: {
+export interface EvaluationInput {
   model: string;
   version: number;
   signature: ModelSignature;
@@ -86,7 +85,22 @@ export function evaluateWindow(input: {
   rows: readonly WindowRow[];
   evaluatedAt: number;
   options: EvaluationOptions;
-}): Evaluation {
+}
+
+/** Drift, prediction drift and live quality of a window against the version's reference. */
+export function evaluateWindow(input: EvaluationInput): Evaluation {
+  const steps = evaluationSteps(input);
+  let step = steps.next();
+  while (step.done !== true) step = steps.next();
+  return step.value;
+}
+
+/**
+ * `evaluateWindow` as steps: it yields after each feature's test (one feature of a 5,000-row window is
+ * a few ms; all of them, tens), so that a caller on the event loop can let requests through between
+ * them (`runInSlices`, `common/event-loop-slicer.ts`). Returns the evaluation.
+ */
+export function* evaluationSteps(input: EvaluationInput): Generator<void, Evaluation> {
   const { signature, reference, rows, options } = input;
   const minRows = options.minRowsForDrift ?? DEFAULT_MIN_ROWS_FOR_DRIFT;
   let from = Number.POSITIVE_INFINITY;
@@ -137,6 +151,7 @@ export function evaluateWindow(input: {
         continue;
       }
       features.push(featureDrift(feature.name, featureReference, { kind: 'numeric', values }));
+      yield;
     } else {
       const values: string[] = [];
       for (const value of column(inputs, feature.name)) if (value !== undefined) values.push(String(value));
@@ -145,6 +160,7 @@ export function evaluateWindow(input: {
         continue;
       }
       features.push(featureDrift(feature.name, featureReference, { kind: 'categorical', values }));
+      yield;
     }
   }
   evaluation.drift = datasetDrift(features, options.driftShareThreshold);
@@ -155,6 +171,7 @@ export function evaluateWindow(input: {
       { kind: 'categorical', frequencies: reference.predictionBalance, rowCount: reference.rowCount },
       { kind: 'categorical', values: rows.map((row) => row.label) },
     );
+    yield;
   }
   const currentScores = sortedNumbers(rows.map((row) => row.score));
   if (reference.scores && reference.scores.length > 0 && currentScores.length > 0) {
