@@ -136,19 +136,26 @@ function requestsFor(item) {
   return requestsByScenario.get(item.id);
 }
 
-/** Δ of Vigil's batch-size histogram over a window: the mean rows per ONNX Runtime call. */
-async function batchCounters(baseUrl) {
+/**
+ * Vigil's counters for a window, read from /metrics at each end: the batch-size histogram (Δ: the mean
+ * rows per ONNX Runtime call) and the longest event-loop delay. prom-client resets its event-loop
+ * histogram at each scrape, so the figure read at the end covers the window since the first read.
+ */
+async function serverCounters(baseUrl) {
   try {
     const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
     if (response.status !== 200) return null;
     const text = await response.text();
     let sum = 0;
     let count = 0;
+    let lagMaxMs = null;
     for (const line of text.split('\n')) {
       if (line.startsWith('vigil_inference_batch_size_rows_sum')) sum += Number(line.split(' ').pop());
       if (line.startsWith('vigil_inference_batch_size_rows_count')) count += Number(line.split(' ').pop());
+      if (line.startsWith('nodejs_eventloop_lag_max_seconds'))
+        lagMaxMs = Math.round(Number(line.split(' ').pop()) * 1e5) / 100;
     }
-    return { sum, count };
+    return { sum, count, lagMaxMs };
   } catch {
     return null;
   }
@@ -161,14 +168,15 @@ async function measure(server, item, sink) {
   await waitRequestOk(server.baseUrl, requests[0]);
   const load = { url: server.baseUrl, requests, connections: item.connections, cpus: pinning.loadgen };
   if (warmupSeconds > 0) await runLoad(generator, { ...load, durationSeconds: warmupSeconds });
-  const batchesBefore = PROFILES[item.profile].kind === 'floor' ? null : await batchCounters(server.baseUrl);
+  const countersBefore =
+    PROFILES[item.profile].kind === 'floor' ? null : await serverCounters(server.baseUrl);
   const sinkBefore = await sinkStats(sink);
   const sampler = startUsageSampler(server.child.pid);
   const result = await runLoad(generator, { ...load, durationSeconds });
   const usage = sampler.stop();
-  const batchesAfter = batchesBefore ? await batchCounters(server.baseUrl) : null;
+  const countersAfter = countersBefore ? await serverCounters(server.baseUrl) : null;
   const sinkAfter = await sinkStats(sink);
-  const batchCalls = batchesAfter ? batchesAfter.count - batchesBefore.count : 0;
+  const batchCalls = countersAfter ? countersAfter.count - countersBefore.count : 0;
   return {
     ...result,
     rowsPerSecond: result.rps * item.rowsPerRequest,
@@ -177,7 +185,8 @@ async function measure(server, item, sink) {
       cpuUsPerRequest: result.requests > 0 ? Math.round((usage.cpuSeconds * 1e6) / result.requests) : null,
     },
     meanBatchRows:
-      batchCalls > 0 ? Math.round(((batchesAfter.sum - batchesBefore.sum) / batchCalls) * 10) / 10 : null,
+      batchCalls > 0 ? Math.round(((countersAfter.sum - countersBefore.sum) / batchCalls) * 10) / 10 : null,
+    eventLoopLagMaxMs: countersAfter?.lagMaxMs ?? null,
     shipped:
       sinkBefore && sinkAfter
         ? {

@@ -37,6 +37,13 @@ export const PROFILES = {
     env: { BATCHING_ENABLED: 'false' },
     sink: true,
   },
+  evaluating: {
+    kind: 'vigil',
+    description:
+      'defaults with the scheduled drift evaluation every second (EVALUATION_INTERVAL_MS=1000, 5,000-prediction window), not every minute',
+    env: { EVALUATION_INTERVAL_MS: '1000' },
+    sink: true,
+  },
   single: {
     kind: 'vigil',
     description: 'defaults, one process, not pinned (the reference for cluster)',
@@ -93,12 +100,15 @@ export function allScenarios() {
       list.push(scenario(profile, model, '100rows', 16));
     }
   }
-  for (const profile of ['off', 'full', 'nobatch', 'single', 'cluster']) {
+  for (const profile of ['off', 'full', 'nobatch', 'evaluating', 'single', 'cluster']) {
     for (const model of ['iris', 'credit']) list.push(scenario(profile, model, '1row', 50));
   }
   return list;
 }
 
-/** `--quick`: the scenarios the targets need, iris only for the telemetry and batching comparisons. */
+/**
+ * `--quick`: the scenarios the targets need, iris only for the telemetry and batching comparisons, and
+ * credit (11 features to test) while evaluating.
+ */
 export const QUICK_FILTER =
-  /^(floor|defaults)\.(iris|credit)-1row\.c50$|^(floor|defaults)\.(iris|credit)-100rows\.c16$|^(off|full|nobatch)\.iris-1row\.c50$/;
+  /^(floor|defaults)\.(iris|credit)-1row\.c50$|^(floor|defaults)\.(iris|credit)-100rows\.c16$|^(off|full|nobatch)\.iris-1row\.c50$|^evaluating\.credit-1row\.c50$/;
