@@ -52,4 +52,13 @@ describe('runInSlices', () => {
     counter.stop();
     expect(turns).toBeGreaterThanOrEqual(5);
   });
+
+  it('says when the budget has run out (due), and starts a new one after a turn', async () => {
+    const slicer = new EventLoopSlicer(50);
+    expect(slicer.due()).toBe(false);
+    busy(60);
+    expect(slicer.due()).toBe(true);
+    await slicer.turn();
+    expect(slicer.due()).toBe(false);
+  });
 });

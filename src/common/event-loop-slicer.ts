@@ -18,8 +18,13 @@ export class EventLoopSlicer {
 
   constructor(private readonly budgetMs = DEFAULT_SLICE_MS) {}
 
+  /** The budget has run out: the next `turn()` yields. For loops whose steps are too short to await each. */
+  due(): boolean {
+    return performance.now() - this.since >= this.budgetMs;
+  }
+
   async turn(): Promise<void> {
-    if (performance.now() - this.since < this.budgetMs) return;
+    if (!this.due()) return;
     // `setImmediate` runs after the poll phase: sockets that became readable are handled first.
     await nextTurn();
     this.since = performance.now();

@@ -69,6 +69,8 @@ export const INSERT_CHUNK_ROWS = 128;
 const RETENTION_STEP = 200;
 /** Batch ids per `IN (…)` list when reads resolve many ids at once. */
 const LOOKUP_CHUNK = 500;
+/** Feedback rows per query of `labelledRows` (keyset pages on `feedback_model_prediction_ts`). */
+const LABELLED_PAGE = 2000;
 /** Batches the window reads first (`windowBatches`); each next read takes eight times as many. */
 const WINDOW_FIRST_CHUNK = 64;
 
@@ -473,17 +475,31 @@ export class PredictionStore implements OnApplicationShutdown {
   /**
    * The newest labelled predictions of a model, any version (retraining data): feedback newest first,
    * then the batches it points to (in `IN` lists of a few hundred), then each row's inputs. Feedback
-   * whose prediction is gone does not count towards `limit`.
+   * whose prediction is gone does not count towards `limit`. In pages and slices (`slicer`): 50,000
+   * rows for a retraining were one 340–390-ms block of the event loop.
    */
-  async labelledRows(model: string, limit: number): Promise<LabelledProductionRow[]> {
+  async labelledRows(
+    model: string,
+    limit: number,
+    slicer = new EventLoopSlicer(),
+  ): Promise<LabelledProductionRow[]> {
     const labelled: LabelledProductionRow[] = [];
-    const page = Math.max(limit, 100);
-    for (let offset = 0; labelled.length < limit; offset += page) {
-      const feedback = await this.database.query<{ prediction_id: string; actual: string }>(
-        `SELECT prediction_id, actual FROM feedback WHERE model_name = $1
-         ORDER BY prediction_ts_ms DESC, prediction_id DESC LIMIT $2 OFFSET $3`,
-        [model, page, offset],
+    let after: { ts: number; id: string } | undefined;
+    while (labelled.length < limit) {
+      const feedback = await this.database.query<{
+        prediction_id: string;
+        prediction_ts_ms: number;
+        actual: string;
+      }>(
+        `SELECT prediction_id, prediction_ts_ms, actual FROM feedback WHERE model_name = $1${
+          after === undefined
+            ? ''
+            : ' AND (prediction_ts_ms < $3 OR (prediction_ts_ms = $3 AND prediction_id < $4))'
+        }
+         ORDER BY prediction_ts_ms DESC, prediction_id DESC LIMIT $2`,
+        after === undefined ? [model, LABELLED_PAGE] : [model, LABELLED_PAGE, after.ts, after.id],
       );
+      await slicer.turn();
       const candidates = [
         ...new Set(
           feedback.flatMap((row) => predictionIdCandidates(row.prediction_id).map((ref) => ref.batchId)),
@@ -500,6 +516,7 @@ export class PredictionStore implements OnApplicationShutdown {
         );
         for (const row of rows)
           batches.set(row.batch_id, { rowCount: Number(row.row_count), inputs: row.inputs });
+        await slicer.turn();
       }
       for (const row of feedback) {
         if (labelled.length >= limit) break;
@@ -508,8 +525,11 @@ export class PredictionStore implements OnApplicationShutdown {
         const batch = batches.get(ref.batchId)!;
         batch.parsed ??= JSON.parse(batch.inputs) as Record<string, number | string>[];
         labelled.push({ inputs: batch.parsed[ref.row]!, actual: row.actual });
+        if (slicer.due()) await slicer.turn();
       }
-      if (feedback.length < page) break;
+      const last = feedback.at(-1);
+      if (feedback.length < LABELLED_PAGE || last === undefined) break;
+      after = { ts: Number(last.prediction_ts_ms), id: last.prediction_id };
     }
     return labelled;
   }

@@ -143,6 +143,63 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
     ]);
   });
 
+  it('reads labelled rows in pages, newest first, ties broken by id, skipping feedback whose prediction is gone', async () => {
+    // Two predictions a millisecond, so that page boundaries (2,000 feedback rows) fall inside ties.
+    const predictions = Array.from({ length: 4300 }, (_, index) =>
+      makeStoredPrediction({
+        model: 'paged',
+        predictionId: `paged-${String(index).padStart(5, '0')}`,
+        timestamp: 90_000 + Math.floor(index / 2),
+        inputs: { income: index, housing: 'own' },
+      }),
+    );
+    await store.insertPredictions(predictions);
+    await store.upsertFeedback(feedbackFor(predictions, 'yes'), 1);
+    // Feedback on predictions no longer stored (retention), among the newest.
+    const gone = Array.from({ length: 50 }, (_, index) =>
+      makeStoredPrediction({
+        model: 'paged',
+        predictionId: `gone-${index}`,
+        timestamp: 90_000 + 1000 + index,
+      }),
+    );
+    await store.upsertFeedback(feedbackFor(gone, 'no'), 1);
+
+    const newest = [...predictions].sort(
+      (a, b) => b.timestamp - a.timestamp || (a.predictionId < b.predictionId ? 1 : -1),
+    );
+    const rows = await store.labelledRows('paged', 4100);
+    expect(rows.map((row) => row.inputs.income)).toEqual(
+      newest.slice(0, 4100).map((prediction) => prediction.inputs.income),
+    );
+    expect(rows.every((row) => row.actual === 'yes')).toBe(true);
+    expect(await store.labelledRows('paged', 10_000)).toHaveLength(4300);
+
+    // A turn of the event loop between pages, lookups and rows once the budget is spent.
+    let turns = 0;
+    let counting = true;
+    const count = (): void => {
+      turns += 1;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    await store.labelledRows('paged', 4100, new EventLoopSlicer(0));
+    counting = false;
+    expect(turns).toBeGreaterThan(4100);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (kind === 'sqlite') {
+      const plan = await handle.database.query<{ detail: string }>(
+        `EXPLAIN QUERY PLAN SELECT prediction_id, prediction_ts_ms, actual FROM feedback WHERE model_name = $1
+         ORDER BY prediction_ts_ms DESC, prediction_id DESC LIMIT 2000`,
+        ['paged'],
+      );
+      // Read in index order: no sort of all the model's feedback for each page.
+      expect(plan.map((step) => step.detail)).toEqual([
+        'SEARCH feedback USING INDEX feedback_model_prediction_ts (model_name=?)',
+      ]);
+    }
+  });
+
   it("writes a request's inputs as the client sent them when the whole request is stored, else serialises them", async () => {
     const storedInputs = async (batchId: string): Promise<string | undefined> =>
       (
