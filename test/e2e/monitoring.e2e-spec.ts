@@ -1,5 +1,5 @@
 /** @jest-environment ./test/support/onnxruntime.environment.js */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +8,7 @@ import { makeConfig } from '../../src/config/config';
 import { MonitoringService } from '../../src/monitoring/monitoring.service';
 import { PredictionRecorder } from '../../src/monitoring/prediction-recorder.service';
 import { PredictionStore } from '../../src/monitoring/prediction.store';
+import { RegistryService } from '../../src/registry/registry.service';
 import { generateCredit } from '../../src/training/datasets/credit.dataset';
 
 const MODELS_DIR = join(__dirname, '../../models');
@@ -145,6 +146,42 @@ describe('monitoring (e2e: prediction store, feedback, evaluation, report)', () 
     expect(metrics).toMatch(/vigil_training_quality\{model="credit",version="1",metric="roc_auc"\} 0\.\d+/);
     expect(metrics).toMatch(/vigil_feedback_total\{model="credit",version="1"\} 153/);
     expect(metrics).toMatch(/vigil_evaluations_total\{model="credit",outcome="ok"\} 1/);
+  });
+
+  it("reads a version's reference from the registry once, and again for another version", async () => {
+    const monitoring = app.get(MonitoringService);
+    const registry = app.get(RegistryService);
+    const read = jest.spyOn(registry, 'getReference');
+    try {
+      const first = await monitoring.evaluate('credit');
+      const second = await monitoring.evaluate('credit');
+      // Prepared by the evaluation before (or the first here): not read again.
+      expect(read.mock.calls.length).toBeLessThanOrEqual(1);
+      expect(second.evaluation.drift).toEqual(first.evaluation.drift);
+      expect(second.referenceRows).toBeGreaterThan(0);
+
+      const copy = await registry.registerVersion(
+        {
+          name: 'credit',
+          onnx: readFileSync(join(MODELS_DIR, 'credit', 'model.onnx')),
+          signature: JSON.parse(readFileSync(join(MODELS_DIR, 'credit', 'signature.json'), 'utf8')),
+          metrics: JSON.parse(readFileSync(join(MODELS_DIR, 'credit', 'metrics.json'), 'utf8')),
+          reference: JSON.parse(readFileSync(join(MODELS_DIR, 'credit', 'reference.json'), 'utf8')),
+        },
+        'test',
+      );
+      read.mockClear();
+      await monitoring.evaluate('credit', copy.version);
+      await monitoring.evaluate('credit', copy.version);
+      expect(read.mock.calls).toEqual([['credit', copy.version]]);
+      await monitoring.evaluate('credit');
+      expect(read.mock.calls).toEqual([
+        ['credit', copy.version],
+        ['credit', 1],
+      ]);
+    } finally {
+      read.mockRestore();
+    }
   });
 
   it('serves the report as JSON and as self-contained HTML', async () => {

@@ -1,6 +1,6 @@
 import type { ModelSignature, ReferenceProfile } from '../../common/signature';
 import { numericSample } from '../../../test/fixtures/drift/generator';
-import { type WindowRow, evaluateWindow, evaluationSteps } from './evaluation';
+import { type WindowRow, evaluateWindow, evaluationSteps, referenceSteps } from './evaluation';
 
 function makeSignature(overrides: Partial<ModelSignature> = {}): ModelSignature {
   return {
@@ -112,9 +112,39 @@ describe('evaluateWindow', () => {
     let yielded = 0;
     let step = steps.next();
     for (; step.done !== true; step = steps.next()) yielded += 1;
-    // income, age, housing, then the label's drift (the score's is the last step).
-    expect(yielded).toBe(4);
+    // The reference of income, age, housing; their tests; then the label's drift (the score's is the
+    // last step).
+    expect(yielded).toBe(7);
     expect(step.value).toEqual(evaluateWindow(input));
+  });
+
+  it('gives the same evaluation from a prepared reference, without preparing it again', () => {
+    const input = {
+      model: 'credit',
+      version: 1,
+      signature: makeSignature(),
+      reference: makeReference(),
+      trainingMetrics: { roc_auc: 0.8 },
+      rows: makeWindow(1000, -0.3),
+      evaluatedAt: 5,
+      options,
+    };
+    const preparing = referenceSteps(input.signature, input.reference);
+    let step = preparing.next();
+    let yielded = 0;
+    for (; step.done !== true; step = preparing.next()) yielded += 1;
+    expect(yielded).toBe(3);
+    const prepared = step.value;
+    expect(prepared.features.get('income')).toMatchObject({ kind: 'numeric', rowCount: 3000 });
+    expect(prepared.features.get('housing')).toMatchObject({ kind: 'categorical' });
+    expect(Array.from(prepared.scores)).toEqual([...input.reference.scores!].sort((a, b) => a - b));
+
+    const steps = evaluationSteps({ ...input, reference: prepared });
+    yielded = 0;
+    let evaluated = steps.next();
+    for (; evaluated.done !== true; evaluated = steps.next()) yielded += 1;
+    expect(yielded).toBe(4);
+    expect(evaluated.value).toEqual(evaluateWindow(input));
   });
 
   it('uses the statistical tests for a small reference', () => {
