@@ -391,7 +391,7 @@ export class PredictionStore implements OnApplicationShutdown {
         if (actual !== undefined) windowRow.actual = actual;
         rows.push(windowRow);
       }
-      await slicer.turn();
+      if (slicer.due()) await slicer.turn();
     }
     return rows;
   }

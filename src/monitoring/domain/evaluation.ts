@@ -135,9 +135,10 @@ export function evaluateWindow(input: EvaluationInput): Evaluation {
 }
 
 /**
- * `evaluateWindow` as steps: it yields after each feature's test (one feature of a 5,000-row window is
- * a few ms; all of them, tens), so that a caller on the event loop can let requests through between
- * them (`runInSlices`, `common/event-loop-slicer.ts`). Returns the evaluation.
+ * `evaluateWindow` as steps: it yields after each feature's reference is prepared (given a profile, not
+ * a `PreparedReference`) and after each feature's test (one feature of a 5,000-row window is a few
+ * ms; all of them, tens), so that a caller on the event loop can let requests through between them
+ * (`runInSlices`, `common/event-loop-slicer.ts`). Returns the evaluation.
  */
 export function* evaluationSteps(input: EvaluationInput): Generator<void, Evaluation> {
   const { signature, rows, options } = input;
