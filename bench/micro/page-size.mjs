@@ -19,6 +19,8 @@ const Database = require('better-sqlite3');
 const { SqliteDatabase } = require(join(dist, 'database/sqlite.database.js'));
 const { SqlitePredictionWriter } = require(join(dist, 'monitoring/sqlite-prediction.writer.js'));
 const { SqlValueBuffer } = require(join(dist, 'database/sql-value-buffer.js'));
+// The store's own columns, in its order: each batch below lists its 13 values in that order.
+const { BATCH_COLUMNS, BATCH_TEXT_COLUMNS } = require(join(dist, 'monitoring/prediction.store.js'));
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-page-size-'));
 const file = join(dir, 'vigil.db');
@@ -32,25 +34,7 @@ const db = new SqliteDatabase({ file });
 await db.migrate();
 const [{ page_size: actual }] = await db.query('PRAGMA page_size');
 
-const columns = [
-  'batch_id',
-  'request_id',
-  'trace_id',
-  'ts_ms',
-  'model_name',
-  'version',
-  'row_count',
-  'inputs',
-  'labels',
-  'probabilities',
-  'scores',
-  'latency_ms',
-  'out_of_range',
-];
-const textColumns = columns.filter(
-  (column) => !['ts_ms', 'version', 'row_count', 'latency_ms'].includes(column),
-);
-const writer = new SqlitePredictionWriter({ file, columns, textColumns });
+const writer = new SqlitePredictionWriter({ file, columns: BATCH_COLUMNS, textColumns: BATCH_TEXT_COLUMNS });
 const signature = JSON.parse(readFileSync(join(dist, '..', 'models', 'credit', 'signature.json'), 'utf8'));
 const inputs = JSON.stringify(makeRows(signature, rowsPerBatch));
 const score = (row) => (0.123456789012345 * (row % 7)) / 7;

@@ -1,3 +1,4 @@
+import { turnsDuring } from '../../test/support/event-loop-turns';
 import { EventLoopSlicer, runInSlices } from './event-loop-slicer';
 
 /** Runs on the CPU for `ms` (a step of long work). */
@@ -14,42 +15,23 @@ function* steps(count: number, stepMs: number): Generator<void, string> {
   return 'done';
 }
 
-/** Counts turns of the event loop (a `setImmediate` chain) until `stop` is called. */
-function turnCounter(): { turns: () => number; stop: () => void } {
-  let turns = 0;
-  let counting = true;
-  const count = (): void => {
-    turns += 1;
-    if (counting) setImmediate(count);
-  };
-  setImmediate(count);
-  return { turns: () => turns, stop: () => (counting = false) };
-}
-
 describe('runInSlices', () => {
   it('gives the event loop a turn each time the budget has run out, and returns the result', async () => {
-    const counter = turnCounter();
-    await expect(runInSlices(steps(8, 2), new EventLoopSlicer(3))).resolves.toBe('done');
-    const turns = counter.turns();
-    counter.stop();
+    const { value, turns } = await turnsDuring(() => runInSlices(steps(8, 2), new EventLoopSlicer(3)));
+    expect(value).toBe('done');
     // A turn every second step (2 ms each, 3-ms budget): four.
     expect(turns).toBeGreaterThanOrEqual(3);
     expect(turns).toBeLessThanOrEqual(8);
   });
 
   it('gives none while the budget lasts', async () => {
-    const counter = turnCounter();
-    await expect(runInSlices(steps(50, 0), new EventLoopSlicer(60_000))).resolves.toBe('done');
-    const turns = counter.turns();
-    counter.stop();
+    const { value, turns } = await turnsDuring(() => runInSlices(steps(50, 0), new EventLoopSlicer(60_000)));
+    expect(value).toBe('done');
     expect(turns).toBe(0);
   });
 
   it('with a zero budget, gives a turn after every step', async () => {
-    const counter = turnCounter();
-    await runInSlices(steps(5, 0), new EventLoopSlicer(0));
-    const turns = counter.turns();
-    counter.stop();
+    const { turns } = await turnsDuring(() => runInSlices(steps(5, 0), new EventLoopSlicer(0)));
     expect(turns).toBeGreaterThanOrEqual(5);
   });
 

@@ -36,7 +36,7 @@ export interface LabelledProductionRow {
 }
 
 /** One row per batch (a request's predictions): `docs/monitoring.md`, prediction store. */
-const BATCH_COLUMNS = [
+export const BATCH_COLUMNS = [
   'batch_id',
   'request_id',
   'trace_id',
@@ -52,7 +52,7 @@ const BATCH_COLUMNS = [
   'out_of_range',
 ] as const;
 /** The columns of `BATCH_COLUMNS` that hold text (or null). */
-const BATCH_TEXT_COLUMNS = [
+export const BATCH_TEXT_COLUMNS = [
   'batch_id',
   'request_id',
   'trace_id',

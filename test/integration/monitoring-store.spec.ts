@@ -1,5 +1,6 @@
 import { EventLoopSlicer } from '../../src/common/event-loop-slicer';
 import { PredictionBatch } from '../../src/prediction/prediction-events';
+import { turnsDuring } from '../support/event-loop-turns';
 import {
   type FeedbackRow,
   PredictionStore,
@@ -71,30 +72,13 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
         makeStoredPrediction({ model: 'sliced', timestamp: 70_000 + index }),
       ),
     );
-    // Counts turns of the event loop until the window is read: an `await` on a settled promise gives none.
-    let turns = 0;
-    let counting = true;
-    const count = (): void => {
-      turns += 1;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
-    const sliced = await store.window('sliced', 1, 1100, 0, new EventLoopSlicer(0));
-    const turnsSliced = turns;
-    counting = false;
-    expect(sliced).toHaveLength(1100);
+    const sliced = await turnsDuring(() => store.window('sliced', 1, 1100, 0, new EventLoopSlicer(0)));
+    expect(sliced.value).toHaveLength(1100);
     // Batch keys in 64 + 512 + 524, rows in 500 + 500 + 100, then a turn per batch parsed.
-    expect(turnsSliced).toBeGreaterThan(1100);
-    await new Promise((resolve) => setImmediate(resolve));
-
-    turns = 0;
-    counting = true;
-    setImmediate(count);
-    const whole = await store.window('sliced', 1, 1100, 0, new EventLoopSlicer(60_000));
-    const turnsWhole = turns;
-    counting = false;
-    expect(whole).toEqual(sliced);
-    if (kind === 'sqlite') expect(turnsWhole).toBe(0);
+    expect(sliced.turns).toBeGreaterThan(1100);
+    const whole = await turnsDuring(() => store.window('sliced', 1, 1100, 0, new EventLoopSlicer(60_000)));
+    expect(whole.value).toEqual(sliced.value);
+    if (kind === 'sqlite') expect(whole.turns).toBe(0);
   });
 
   it('returns the window newest first, with feedback joined', async () => {
@@ -176,17 +160,8 @@ describe.each(DATABASE_KINDS)('PredictionStore on %s', (kind) => {
     expect(await store.labelledRows('paged', 10_000)).toHaveLength(4300);
 
     // A turn of the event loop between pages, lookups and rows once the budget is spent.
-    let turns = 0;
-    let counting = true;
-    const count = (): void => {
-      turns += 1;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
-    await store.labelledRows('paged', 4100, new EventLoopSlicer(0));
-    counting = false;
+    const { turns } = await turnsDuring(() => store.labelledRows('paged', 4100, new EventLoopSlicer(0)));
     expect(turns).toBeGreaterThan(4100);
-    await new Promise((resolve) => setImmediate(resolve));
     if (kind === 'sqlite') {
       const plan = await handle.database.query<{ detail: string }>(
         `EXPLAIN QUERY PLAN SELECT prediction_id, prediction_ts_ms, actual FROM feedback WHERE model_name = $1

@@ -67,6 +67,20 @@ function makeWindow(n: number, incomeShift: number, seed = 10): WindowRow[] {
 
 const options = { driftShareThreshold: 0.5 };
 
+/** A window whose income drifted, against the usual reference: what the step tests evaluate. */
+function shiftedIncomeInput() {
+  return {
+    model: 'credit',
+    version: 1,
+    signature: makeSignature(),
+    reference: makeReference(),
+    trainingMetrics: { roc_auc: 0.8 },
+    rows: makeWindow(1000, -0.3),
+    evaluatedAt: 5,
+    options,
+  };
+}
+
 describe('evaluateWindow', () => {
   it('detects drift on the shifted feature only', () => {
     const evaluation = evaluateWindow({
@@ -98,16 +112,7 @@ describe('evaluateWindow', () => {
   });
 
   it('comes in steps, one per feature and prediction test, that end in the same evaluation', () => {
-    const input = {
-      model: 'credit',
-      version: 1,
-      signature: makeSignature(),
-      reference: makeReference(),
-      trainingMetrics: { roc_auc: 0.8 },
-      rows: makeWindow(1000, -0.3),
-      evaluatedAt: 5,
-      options,
-    };
+    const input = shiftedIncomeInput();
     const steps = evaluationSteps(input);
     let yielded = 0;
     let step = steps.next();
@@ -119,16 +124,7 @@ describe('evaluateWindow', () => {
   });
 
   it('gives the same evaluation from a prepared reference, without preparing it again', () => {
-    const input = {
-      model: 'credit',
-      version: 1,
-      signature: makeSignature(),
-      reference: makeReference(),
-      trainingMetrics: { roc_auc: 0.8 },
-      rows: makeWindow(1000, -0.3),
-      evaluatedAt: 5,
-      options,
-    };
+    const input = shiftedIncomeInput();
     const preparing = referenceSteps(input.signature, input.reference);
     let step = preparing.next();
     let yielded = 0;
