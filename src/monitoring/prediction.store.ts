@@ -340,7 +340,7 @@ export class PredictionStore implements OnApplicationShutdown {
    * The newest predictions of a model version (at most `size`, none older than `sinceMs`), with
    * feedback: newest batch first and, inside a batch, the last row first, so the list is the reverse of
    * the order predictions were made in (the evaluation does not depend on the order). The batches
-   * needed are chosen in SQL by a running sum of their row counts over the `size` newest ones; the
+   * needed are the newest whose row counts add up to `size` (`windowBatches`), read by id; the
    * feedback comes from a second query over the same model version and time span, matched to rows by
    * the id rule. Reads and parses in slices (`slicer`): each query answers at once with SQLite, so
    * without them the whole window was one block of the event loop.
@@ -396,7 +396,6 @@ export class PredictionStore implements OnApplicationShutdown {
     return rows;
   }
 
-  /** Feedback on the window's batches: batch id → row → actual label. */
   /**
    * The ids of the newest batches that hold `size` predictions (the last may hold more), newest first.
    * Read in chunks that grow eightfold from 64: a model answering 100-row requests needs ~`size`/100
@@ -440,6 +439,7 @@ export class PredictionStore implements OnApplicationShutdown {
     return ids;
   }
 
+  /** Feedback on the window's batches: batch id → row → actual label. */
   private async windowFeedback(
     model: string,
     version: number,

@@ -113,10 +113,6 @@ interface BulkItemResult {
   status?: number;
 }
 
-function noErrors(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && 'errors' in body && body.errors === false;
-}
-
 function itemStatuses(body: unknown): number[] | undefined {
   if (typeof body !== 'object' || body === null || !('items' in body) || !Array.isArray(body.items))
     return undefined;
@@ -271,7 +267,7 @@ export class ElasticsearchLogShipper {
       this.metrics?.logShippingCircuitOpen.set(0);
     }
     const count = batch.lengths.length;
-    const statuses = noErrors(body) ? undefined : itemStatuses(body);
+    const statuses = itemStatuses(body);
     if (statuses === undefined || statuses.length !== count) {
       // No item failed, or a 2xx without per-item results (a proxy, an old version): all shipped.
       this.metrics?.logEventsShipped.inc(count);
