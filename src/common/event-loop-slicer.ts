@@ -42,3 +42,10 @@ export async function runInSlices<T>(
     await slicer.turn();
   }
 }
+
+/** Runs `steps` to the value it returns, in one block (for callers off the event loop, and tests). */
+export function runToEnd<T>(steps: Generator<unknown, T>): T {
+  let step = steps.next();
+  while (step.done !== true) step = steps.next();
+  return step.value;
+}

@@ -1,3 +1,4 @@
+import { runToEnd } from '../../common/event-loop-slicer';
 import type { ModelSignature, ReferenceProfile } from '../../common/signature';
 import {
   type DatasetDrift,
@@ -128,10 +129,7 @@ export interface EvaluationInput {
 
 /** Drift, prediction drift and live quality of a window against the version's reference. */
 export function evaluateWindow(input: EvaluationInput): Evaluation {
-  const steps = evaluationSteps(input);
-  let step = steps.next();
-  while (step.done !== true) step = steps.next();
-  return step.value;
+  return runToEnd(evaluationSteps(input));
 }
 
 /**

@@ -7,7 +7,9 @@ import {
   evaluationTrigger,
   retrainHyperParameters,
   splitHoldout,
+  TRAINING_ROWS_STEP,
   toTrainingRows,
+  trainingRowsSteps,
 } from './retrain-policy';
 
 const settings: RetrainSettings = {
@@ -120,6 +122,21 @@ describe('training inputs', () => {
       { features: { income: 200, housing: 'rent' }, label: '0' },
     ]);
     expect(rejected).toBe(3);
+  });
+
+  it('converts the rows in steps of TRAINING_ROWS_STEP, to the same result', () => {
+    const rows = Array.from({ length: 2 * TRAINING_ROWS_STEP + 1 }, (_, index) => ({
+      inputs: { income: index, housing: index % 2 === 0 ? 'own' : 'rent' },
+      actual: index % 7 === 0 ? 'maybe' : '1',
+    }));
+    const steps = trainingRowsSteps(signature, rows);
+    let yields = 0;
+    let step = steps.next();
+    for (; step.done !== true; step = steps.next()) yields += 1;
+    expect(yields).toBe(2);
+    expect(step.value).toEqual(toTrainingRows(signature, rows));
+    expect(step.value.usable).toHaveLength(rows.filter((row) => row.actual === '1').length);
+    expect(step.value.rejected).toBe(rows.filter((row) => row.actual === 'maybe').length);
   });
 
   it('holds out a seeded 20 % of the production rows', () => {

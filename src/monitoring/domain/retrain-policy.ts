@@ -1,7 +1,14 @@
+import { runToEnd } from '../../common/event-loop-slicer';
 import type { ModelFamily, ModelSignature } from '../../common/signature';
 import type { LabelledRow } from '../../training/domain/dataset-spec';
 import { SeededRandom } from '../../training/domain/random';
 import type { Evaluation } from './evaluation';
+
+/** A stored prediction with its ground truth, as the prediction store's `labelledRows` reads it. */
+export interface StoredLabelledRow {
+  inputs: Record<string, number | string>;
+  actual: string;
+}
 
 /** Why a retraining run started. */
 export type RetrainTrigger = 'manual' | 'feedback' | 'drift' | 'quality';
@@ -67,17 +74,34 @@ export function retrainHyperParameters(signature: ModelSignature): Record<string
   return params;
 }
 
+/** Rows `trainingRowsSteps` converts between two yields (~1 ms of credit rows). */
+export const TRAINING_ROWS_STEP = 1000;
+
 /**
  * Stored production rows → training rows: only rows with every feature present (the privacy policy
  * may have dropped or hashed some), numeric values as numbers, labels among the classes.
  */
 export function toTrainingRows(
   signature: ModelSignature,
-  rows: readonly { inputs: Record<string, number | string>; actual: string }[],
+  rows: readonly StoredLabelledRow[],
 ): { usable: LabelledRow[]; rejected: number } {
+  return runToEnd(trainingRowsSteps(signature, rows));
+}
+
+/**
+ * `toTrainingRows` as steps: it yields after every `TRAINING_ROWS_STEP` rows, so that a retraining
+ * run on the event loop lets requests through (`runInSlices`): 50,000 rows were one block of 33–55 ms
+ * (docs/performance.md, pass 14).
+ */
+export function* trainingRowsSteps(
+  signature: ModelSignature,
+  rows: readonly StoredLabelledRow[],
+): Generator<void, { usable: LabelledRow[]; rejected: number }> {
   const usable: LabelledRow[] = [];
   let rejected = 0;
-  for (const row of rows) {
+  for (let index = 0; index < rows.length; index++) {
+    if (index > 0 && index % TRAINING_ROWS_STEP === 0) yield;
+    const row = rows[index]!;
     const features: Record<string, number | string> = {};
     let complete = signature.classes.includes(row.actual);
     for (const feature of signature.features) {
