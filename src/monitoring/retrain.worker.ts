@@ -1,6 +1,6 @@
 /**
- * Child-process entry of a retraining run (started by `TrainingProcess`): receives the training options
- * over IPC, runs `trainModel` (CPU-bound, for seconds) away from the server's event loop, sends back
+ * Child-process entry of a retraining run (started by `TrainingProcess`): receives the extra rows and
+ * then the training options over IPC, runs `trainModel` (CPU-bound, for seconds) away from the server's event loop, sends back
  * what the registry and the holdout comparison need, and exits.
  */
 import type { ModelSignature, ReferenceProfile } from '../common/signature';
@@ -25,6 +25,10 @@ export interface TrainingJobOutput {
   test: { rows: Record<string, number | string>[]; actual: string[] };
 }
 
+/** What the parent sends: the extra rows in parts, then the rest of the request. */
+export type TrainingJobInput =
+  { type: 'rows'; rows: LabelledRow[] } | { type: 'train'; options: Omit<TrainingJobRequest, 'extraRows'> };
+
 export type TrainingJobMessage =
   | { type: 'result'; output: TrainingJobOutput }
   | { type: 'error'; code?: string; message: string; details?: unknown };
@@ -33,7 +37,20 @@ function send(message: TrainingJobMessage): void {
   process.send?.(message, () => process.exit(0));
 }
 
-process.once('message', (request: TrainingJobRequest) => {
+const extraRows: LabelledRow[] = [];
+
+function onMessage(message: TrainingJobInput): void {
+  if (message.type === 'rows') {
+    for (const row of message.rows) extraRows.push(row);
+    return;
+  }
+  process.off('message', onMessage);
+  train({ ...message.options, extraRows });
+}
+
+process.on('message', onMessage);
+
+function train(request: TrainingJobRequest): void {
   trainModel({
     dataset: request.dataset,
     algorithm: request.algorithm,
@@ -63,4 +80,4 @@ process.once('message', (request: TrainingJobRequest) => {
         details,
       });
     });
-});
+}
