@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { onnx } from 'onnx-proto';
 import { InferenceSession } from 'onnxruntime-node';
 import { AppError } from '../common/errors';
+import { type OnnxOutline, onnxOutline } from './domain/onnx-outline';
 import type { GraphIO, GraphValue } from './domain/signature-check';
 
 function describe(metadata: readonly InferenceSession.ValueMetadata[]): GraphValue[] {
@@ -16,16 +16,16 @@ function describe(metadata: readonly InferenceSession.ValueMetadata[]): GraphVal
 @Injectable()
 export class OnnxInspector {
   async inspect(content: Buffer): Promise<GraphIO> {
-    let model: onnx.ModelProto;
+    let outline: OnnxOutline;
     try {
-      model = onnx.ModelProto.decode(content);
+      outline = onnxOutline(content);
     } catch (error) {
       throw new AppError(
         'INVALID_ARTIFACT',
         `The uploaded file is not an ONNX model (${(error as Error).message})`,
       );
     }
-    if (!model.graph || (model.graph.node ?? []).length === 0 || model.opsetImport.length === 0)
+    if (!outline.graph || outline.nodes === 0 || outline.opsets === 0)
       throw new AppError(
         'INVALID_ARTIFACT',
         'The uploaded file is not an ONNX model (no graph or opset found)',
