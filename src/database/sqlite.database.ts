@@ -29,6 +29,8 @@ export interface SqliteDatabaseOptions {
  * single-row batches, 500 a write, 10.3 against 11.1–12.7 µs.
  */
 export const SQLITE_PAGE_SIZE = 16_384;
+/** SQLite's default `wal_autocheckpoint`: a commit checkpoints once the WAL holds this many pages. */
+const AUTO_CHECKPOINT_PAGES = 1000;
 
 type Bound = Record<string, string | number | bigint | Buffer | null>;
 
@@ -160,6 +162,16 @@ export class SqliteDatabase extends SqlDatabase {
   async close(): Promise<void> {
     while (this.gate) await this.gate;
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Whether this connection's commits checkpoint the WAL once it holds `AUTO_CHECKPOINT_PAGES` pages
+   * (16 MB): the commit that crosses the mark copies them all into the database file, on the event
+   * loop (a 30–86-ms block here: docs/performance.md, pass 14). Off while another connection of the
+   * file checkpoints it (the prediction writer's thread); on again when that one stops.
+   */
+  checkpointOnCommit(on: boolean): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${on ? AUTO_CHECKPOINT_PAGES : 0}`);
   }
 
   /** Runs `fn`, retrying with backoff while another connection holds SQLite's write lock. */

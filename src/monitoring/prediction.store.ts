@@ -215,6 +215,8 @@ export class PredictionStore implements OnApplicationShutdown {
             file: database.file,
             columns: BATCH_COLUMNS,
             textColumns: BATCH_TEXT_COLUMNS,
+            // Its thread checkpoints the WAL: no commit on the event loop pays for one meanwhile.
+            onRunning: (running) => database.checkpointOnCommit(!running),
           })
         : null;
   }

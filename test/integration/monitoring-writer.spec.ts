@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { SqlValueBuffer } from '../../src/database/sql-value-buffer';
 import type { SqliteDatabase } from '../../src/database/sqlite.database';
 import { PredictionStore } from '../../src/monitoring/prediction.store';
@@ -155,6 +156,54 @@ describe('SqlitePredictionWriter (prediction store inserts on a worker thread)',
     await expect(failed).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_NOTNULL', message: /labels/ });
     await writer.close();
     expect(await store.countPredictions('not-null')).toBe(0);
+  });
+
+  it("checkpoints the WAL on its thread while it runs, and the main connection's commits do not", async () => {
+    const database = handle.database as SqliteDatabase;
+    const autoCheckpoint = async (): Promise<number> =>
+      (await database.query<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))[0]!
+        .wal_autocheckpoint;
+    const walBytes = (): number => statSync(`${database.file}-wal`).size;
+    await database.execute('CREATE TABLE IF NOT EXISTS scratch (payload BLOB)');
+    // Ten commits of 1 MB on the main connection, 80 ms apart, with the WAL checkpointed between
+    // them (the next commit then starts the WAL again from its beginning) or not.
+    const writeFromMain = async (): Promise<void> => {
+      for (let commit = 0; commit < 10; commit++) {
+        await database.execute('INSERT INTO scratch (payload) VALUES ($1)', [Buffer.alloc(1 << 20, commit)]);
+        await new Promise((resolve) => setTimeout(resolve, 80));
+      }
+    };
+    const start = async (checkpointIntervalMs: number): Promise<SqlitePredictionWriter> => {
+      const writer = new SqlitePredictionWriter({
+        file: database.file,
+        columns: REQUIRED_COLUMNS,
+        checkpointIntervalMs,
+        onRunning: (running) => database.checkpointOnCommit(!running),
+      });
+      const values = new SqlValueBuffer(1024);
+      values.append([`ckpt-${checkpointIntervalMs}`, 'r', 9, 'ckpt', 1, 1, '[]', '[]', 0.5, '[]']);
+      await writer.insert([1], values.bytes());
+      return writer;
+    };
+    // The store's own writer ran for the tests above; stopped, it hands checkpoints back.
+    expect(await autoCheckpoint()).toBe(0);
+    await store.onApplicationShutdown();
+    expect(await autoCheckpoint()).toBe(1000);
+
+    const checkpointing = await start(20);
+    expect(await autoCheckpoint()).toBe(0);
+    await database.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+    await writeFromMain();
+    expect(walBytes()).toBeLessThan(3 << 20);
+    await checkpointing.close();
+    expect(await autoCheckpoint()).toBe(1000);
+
+    const idle = await start(3_600_000);
+    await database.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+    await writeFromMain();
+    expect(walBytes()).toBeGreaterThan(10 << 20);
+    await idle.close();
+    await database.execute('DROP TABLE scratch');
   });
 
   it('starts a new worker after close', async () => {
