@@ -1,7 +1,7 @@
 /**
  * Child-process entry of a retraining run (started by `TrainingProcess`): receives the extra rows and
- * then the training options over IPC, runs `trainModel` (CPU-bound, for seconds) away from the server's event loop, sends back
- * what the registry and the holdout comparison need, and exits.
+ * then the training options over IPC, runs `trainModel` (CPU-bound, for seconds) away from the
+ * server's event loop, sends back what the registry and the holdout comparison need, and exits.
  */
 import type { ModelSignature, ReferenceProfile } from '../common/signature';
 import type { LabelledRow } from '../training/domain/dataset-spec';

@@ -137,7 +137,7 @@ export interface SqlitePredictionWriterOptions {
   onRunning?: (running: boolean) => void;
 }
 
-/** The worker's checkpoint timer: the main connection's commits add to the WAL meanwhile. */
+/** How often the worker checkpoints what the main connection's commits add to the WAL. */
 export const CHECKPOINT_INTERVAL_MS = 1000;
 
 /**
