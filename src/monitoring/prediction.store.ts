@@ -6,6 +6,7 @@ import { readSqlValues, SqlValueBuffer } from '../database/sql-value-buffer';
 import { PredictionBatch, type PredictionRecord } from '../prediction/prediction-events';
 import type { WindowRow } from './domain/evaluation';
 import { predictionIdCandidates, predictionIdOf, resolvePredictionId } from './domain/prediction-id';
+import type { LabelledProductionRow } from './domain/retrain-policy';
 import { SqlitePredictionWriter } from './sqlite-prediction.writer';
 
 /** A prediction as stored: the privacy policy has already been applied to `inputs`. */
@@ -28,12 +29,6 @@ export interface FeedbackRow {
 }
 
 export type FeedbackStatus = 'created' | 'unchanged' | 'updated';
-
-/** A labelled production row for retraining: the stored inputs and the true label. */
-export interface LabelledProductionRow {
-  inputs: Record<string, number | string>;
-  actual: string;
-}
 
 /** One row per batch (a request's predictions): `docs/monitoring.md`, prediction store. */
 export const BATCH_COLUMNS = [

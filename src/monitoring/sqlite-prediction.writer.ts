@@ -138,7 +138,7 @@ export interface SqlitePredictionWriterOptions {
 }
 
 /** How often the worker checkpoints what the main connection's commits add to the WAL. */
-export const CHECKPOINT_INTERVAL_MS = 1000;
+const CHECKPOINT_INTERVAL_MS = 1000;
 
 /**
  * Inserts prediction batches (one SQL row per request) into a SQLite file from a `worker_threads`

@@ -1,3 +1,4 @@
+import { runToEnd } from '../../common/event-loop-slicer';
 import type { ModelSignature } from '../../common/signature';
 import type { Evaluation } from './evaluation';
 import {
@@ -8,7 +9,6 @@ import {
   retrainHyperParameters,
   splitHoldout,
   TRAINING_ROWS_STEP,
-  toTrainingRows,
   trainingRowsSteps,
 } from './retrain-policy';
 
@@ -110,13 +110,15 @@ describe('training inputs', () => {
   });
 
   it('uses only complete production rows with a known label', () => {
-    const { usable, rejected } = toTrainingRows(signature, [
-      { inputs: { income: 100, housing: 'own' }, actual: '1' },
-      { inputs: { income: '200', housing: 'rent' }, actual: '0' },
-      { inputs: { housing: 'own' }, actual: '0' },
-      { inputs: { income: 5, housing: '9f86d081884c7d65' }, actual: '0' },
-      { inputs: { income: 5, housing: 'own' }, actual: 'maybe' },
-    ]);
+    const { usable, rejected } = runToEnd(
+      trainingRowsSteps(signature, [
+        { inputs: { income: 100, housing: 'own' }, actual: '1' },
+        { inputs: { income: '200', housing: 'rent' }, actual: '0' },
+        { inputs: { housing: 'own' }, actual: '0' },
+        { inputs: { income: 5, housing: '9f86d081884c7d65' }, actual: '0' },
+        { inputs: { income: 5, housing: 'own' }, actual: 'maybe' },
+      ]),
+    );
     expect(usable).toEqual([
       { features: { income: 100, housing: 'own' }, label: '1' },
       { features: { income: 200, housing: 'rent' }, label: '0' },
@@ -124,7 +126,7 @@ describe('training inputs', () => {
     expect(rejected).toBe(3);
   });
 
-  it('converts the rows in steps of TRAINING_ROWS_STEP, to the same result', () => {
+  it('converts the rows in steps of TRAINING_ROWS_STEP', () => {
     const rows = Array.from({ length: 2 * TRAINING_ROWS_STEP + 1 }, (_, index) => ({
       inputs: { income: index, housing: index % 2 === 0 ? 'own' : 'rent' },
       actual: index % 7 === 0 ? 'maybe' : '1',
@@ -134,7 +136,9 @@ describe('training inputs', () => {
     let step = steps.next();
     for (; step.done !== true; step = steps.next()) yields += 1;
     expect(yields).toBe(2);
-    expect(step.value).toEqual(toTrainingRows(signature, rows));
+    // Row 0 is unlabelled ('maybe'); row 1 is the first usable one, row 2,000 (the last step's) the last.
+    expect(step.value.usable[0]).toEqual({ features: { income: 1, housing: 'rent' }, label: '1' });
+    expect(step.value.usable.at(-1)).toEqual({ features: { income: 2000, housing: 'own' }, label: '1' });
     expect(step.value.usable).toHaveLength(rows.filter((row) => row.actual === '1').length);
     expect(step.value.rejected).toBe(rows.filter((row) => row.actual === 'maybe').length);
   });

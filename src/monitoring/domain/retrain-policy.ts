@@ -1,11 +1,10 @@
-import { runToEnd } from '../../common/event-loop-slicer';
 import type { ModelFamily, ModelSignature } from '../../common/signature';
 import type { LabelledRow } from '../../training/domain/dataset-spec';
 import { SeededRandom } from '../../training/domain/random';
 import type { Evaluation } from './evaluation';
 
-/** A stored prediction with its ground truth, as the prediction store's `labelledRows` reads it. */
-export interface StoredLabelledRow {
+/** A labelled production row for retraining: the stored inputs and the true label. */
+export interface LabelledProductionRow {
   inputs: Record<string, number | string>;
   actual: string;
 }
@@ -79,23 +78,14 @@ export const TRAINING_ROWS_STEP = 1000;
 
 /**
  * Stored production rows → training rows: only rows with every feature present (the privacy policy
- * may have dropped or hashed some), numeric values as numbers, labels among the classes.
- */
-export function toTrainingRows(
-  signature: ModelSignature,
-  rows: readonly StoredLabelledRow[],
-): { usable: LabelledRow[]; rejected: number } {
-  return runToEnd(trainingRowsSteps(signature, rows));
-}
-
-/**
- * `toTrainingRows` as steps: it yields after every `TRAINING_ROWS_STEP` rows, so that a retraining
- * run on the event loop lets requests through (`runInSlices`): 50,000 rows were one block of 33–55 ms
+ * may have dropped or hashed some), numeric values as numbers, labels among the classes. In steps: it
+ * yields after every `TRAINING_ROWS_STEP` rows, so that a retraining run on the event loop lets
+ * requests through (`runInSlices`; `runToEnd` in one block): 50,000 rows were one block of 33–55 ms
  * (docs/performance.md, pass 14).
  */
 export function* trainingRowsSteps(
   signature: ModelSignature,
-  rows: readonly StoredLabelledRow[],
+  rows: readonly LabelledProductionRow[],
 ): Generator<void, { usable: LabelledRow[]; rejected: number }> {
   const usable: LabelledRow[] = [];
   let rejected = 0;
