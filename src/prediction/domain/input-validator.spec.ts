@@ -138,6 +138,70 @@ describe('readInstances', () => {
     expect(readInstances({ instances: [valid] }, 10)).toEqual([valid]);
   });
 
+  describe('compiled path', () => {
+    const numeric = FEATURES[1]!;
+    const odd = ['say "hi"', 'back\\slash', 'line\u2028break', "'); throw new Error('injected'); ('"];
+    const oddSignature = signatureOf([
+      ...odd.map((name) => ({ ...numeric, name })),
+      { name: 'constructor', type: 'categorical', categories: ['a', 'b'], example: 'a' },
+    ]);
+
+    /** Rows within the physical limits, a third of their values outside the training range. */
+    function randomRows(count: number): Record<string, number | string>[] {
+      let seed = 7;
+      const next = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      return Array.from({ length: count }, () => ({
+        age: 18 + Math.floor(next() * 103),
+        income: next() < 0.3 ? next() * 1000 : 1000 + next() * 199000,
+        housing: ['own', 'rent', 'free'][Math.floor(next() * 3)]!,
+      }));
+    }
+
+    it('writes and flags valid rows exactly as the detailed check does, without calling it', () => {
+      const rows = randomRows(200);
+      const detailed = jest.spyOn(validator, 'checkRowsInDetail');
+      const fast = check(rows, false, 5);
+      expect(detailed).not.toHaveBeenCalled();
+      detailed.mockRestore();
+      const columns = allocateColumns(signature.features, 205);
+      const slow = validator.checkRowsInDetail(rows, columns, 5);
+      expect(fast.problems).toEqual([]);
+      expect(fast.outOfRange).toEqual(slow.outOfRange);
+      expect(fast.outOfRange?.filter((flags) => flags !== undefined).length).toBeGreaterThan(40);
+      expect(fast.columns.map((column) => [...column])).toEqual(columns.map((column) => [...column]));
+    });
+
+    it('hands a request with one bad row to the detailed check, which names it by its row', () => {
+      const rows = [valid, valid, { ...valid, income: Infinity, zip: '75001' }];
+      expect(check(rows).problems).toEqual([
+        { field: 'instances[2].income', problem: 'must be a finite number' },
+        { field: 'instances[2].zip', problem: 'is not a feature of this model' },
+      ]);
+      expect(check([valid, { ...valid, age: 30.5 }]).problems).toEqual([
+        { field: 'instances[1].age', problem: 'must be an integer' },
+      ]);
+      expect(check([valid, { ...valid, housing: 'boat' }]).problems).toHaveLength(1);
+    });
+
+    it('reads feature names that are not identifiers as names, not as code', () => {
+      const oddValidator = new InputValidator(oddSignature);
+      const row: Record<string, unknown> = {
+        ...Object.fromEntries(odd.map((name, index) => [name, index + 2000])),
+        constructor: 'b',
+      };
+      const columns = allocateColumns(oddSignature.features, 1);
+      const detailed = jest.spyOn(oddValidator, 'checkRowsInDetail');
+      expect(oddValidator.checkRows([row], columns, 0).problems).toEqual([]);
+      expect(detailed).not.toHaveBeenCalled();
+      expect(columns.map((column) => column[0])).toEqual([2000, 2001, 2002, 2003, 'b']);
+      // Without an own `constructor`, the row reads Object's: refused, and named by the detailed check.
+      const { constructor: _dropped, ...withoutConstructor } = row;
+      expect(oddValidator.checkRows([withoutConstructor], columns, 0).problems).toEqual([
+        { field: 'instances[0].constructor', problem: 'must be a string; must be one of: a, b' },
+      ]);
+    });
+  });
+
   it.each([
     ['not an object', 'text', [{ field: 'body', problem: 'must be a JSON object with "instances"' }]],
     ['an array', [valid], [{ field: 'body', problem: 'must be a JSON object with "instances"' }]],
