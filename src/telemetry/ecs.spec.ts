@@ -160,6 +160,49 @@ describe('EcsFormatter', () => {
     expect(JSON.stringify(line)).not.toContain('Bob');
   });
 
+  describe('inputs of a multi-instance event, with the request text kept', () => {
+    const rows = Array.from({ length: 12 }, (_, index) => ({ age: index, income: 1.5 }));
+    const batch = (inputsJson: string) =>
+      new PredictionBatch({
+        ...batchOf(
+          rows.map((inputs, index) => ({
+            predictionId: `q-${index}`,
+            requestId: 'r-4',
+            timestamp: 0,
+            model: 'credit',
+            version: 1,
+            inputs,
+            label: 'good',
+            probabilities: [0.5, 0.5],
+            latencyMs: 1,
+          })),
+        ),
+        inputsJson,
+      });
+    const text = `[${rows.map((row) => `{"age": ${row.age}, "income": 1.50}`).join(', ')}]`;
+
+    it('are the first rows of that text when no rewrite applies', () => {
+      const line = formatter.predictionBatchLine(batch(text));
+      expect(line).toContain(
+        `"prediction.inputs":[${rows
+          .slice(0, PREDICTION_EVENT_MAX_INPUTS)
+          .map((row) => `{"age": ${row.age}, "income": 1.50}`)
+          .join(', ')}]`,
+      );
+      expect(parse(line)['prediction.inputs']).toEqual(rows.slice(0, PREDICTION_EVENT_MAX_INPUTS));
+    });
+
+    it('are serialised again when a rewrite applies, or when the text has line breaks', () => {
+      const rewritten = parse(formatter.predictionBatchLine(batch(text), ({ age }) => ({ age: age! })));
+      expect(rewritten['prediction.inputs']).toEqual(
+        rows.slice(0, PREDICTION_EVENT_MAX_INPUTS).map(({ age }) => ({ age })),
+      );
+      const line = formatter.predictionBatchLine(batch(text.replaceAll(', {', ',\n{')));
+      expect(line).not.toMatch(/[\n\r]/);
+      expect(line).toContain('"prediction.inputs":[{"age":0,"income":1.5},');
+    });
+  });
+
   it('leaves prediction.score out of a multi-instance event when the model is not binary', () => {
     const record: PredictionRecord = {
       predictionId: 'p-0',

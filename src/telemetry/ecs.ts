@@ -1,3 +1,4 @@
+import { leadingElementsJson } from '../prediction/domain/instances-json';
 import type { PredictionBatch } from '../prediction/prediction-events';
 
 /** ECS version our field names follow (`ecs.version` on every line). */
@@ -198,11 +199,13 @@ export class EcsFormatter {
    * features flagged in any of them, and `prediction.inputs` and `prediction.probabilities` (one array
    * per instance) hold the first `PREDICTION_EVENT_MAX_INPUTS` instances only: formatting every
    * probability of a 100-row request took 6 % of the service's CPU, and the store keeps all of them.
-   * `inputsOf` applies the privacy policy.
+   * `inputsOf` applies the privacy policy; without it the inputs are logged as received, then cut from
+   * the request's own text when the batch kept it (`leadingElementsJson`): `JSON.stringify` of ten
+   * credit rows formatted their 110 numbers again (1.5 % of a 100-row credit profile).
    */
   predictionBatchLine(
     batch: PredictionBatch,
-    inputsOf: (inputs: Record<string, number | string>) => Record<string, number | string>,
+    inputsOf?: (inputs: Record<string, number | string>) => Record<string, number | string>,
   ): string {
     const count = batch.rows;
     let ids = '[';
@@ -212,8 +215,17 @@ export class EcsFormatter {
     for (const features of batch.outOfRange ?? [])
       for (const feature of features ?? []) (outOfRange ??= new Set()).add(feature);
     const shown = Math.min(count, PREDICTION_EVENT_MAX_INPUTS);
-    const inputs = new Array<Record<string, number | string>>(shown);
-    for (let row = 0; row < shown; row++) inputs[row] = inputsOf(batch.inputs[row]!);
+    const received =
+      inputsOf === undefined && batch.inputsJson !== undefined
+        ? leadingElementsJson(batch.inputsJson, shown)
+        : undefined;
+    let inputsText = received;
+    if (inputsText === undefined) {
+      const inputs = new Array<Record<string, number | string>>(shown);
+      for (let row = 0; row < shown; row++)
+        inputs[row] = inputsOf?.(batch.inputs[row]!) ?? batch.inputs[row]!;
+      inputsText = stringify(inputs) ?? '[]';
+    }
     let out =
       `{"@timestamp":"${isoTimestamp(batch.timestamp)}","log.level":"info"` +
       `,"message":"prediction","log.logger":"vigil.prediction","event.kind":"event","event.action":"prediction"` +
@@ -222,7 +234,7 @@ export class EcsFormatter {
       `,"prediction.count":${count},"prediction.id":${ids}` +
       `,"prediction.label":${batch.labelsJson()}` +
       `,"prediction.probabilities":${batch.probabilitiesJson(shown)}` +
-      `,"prediction.inputs":${stringify(inputs) ?? '[]'}` +
+      `,"prediction.inputs":${inputsText}` +
       `,"http.request.id":${JSON.stringify(batch.requestId)}`;
     const scores = batch.scores;
     if (scores !== undefined && allFinite(scores)) out += `,"prediction.score":${batch.scoresJson()!}`;

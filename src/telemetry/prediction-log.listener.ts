@@ -57,7 +57,10 @@ export class PredictionLogListener implements OnApplicationBootstrap, OnModuleDe
     if (batch.rows === 1) {
       this.pipeline.write(formatter.predictionLine(batch, this.privacy.apply(batch.inputs[0]!)));
     } else if (batch.rows > 1) {
-      this.pipeline.write(formatter.predictionBatchLine(batch, this.applyPrivacy));
+      // No rule to apply: the line may take the request's own text of the inputs.
+      this.pipeline.write(
+        formatter.predictionBatchLine(batch, this.privacy.isNoop ? undefined : this.applyPrivacy),
+      );
     }
   };
 }

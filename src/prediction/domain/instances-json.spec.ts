@@ -1,4 +1,4 @@
-import { instancesJson } from './instances-json';
+import { instancesJson, leadingElementsJson } from './instances-json';
 
 describe('instancesJson', () => {
   it.each([
@@ -105,5 +105,38 @@ describe('instancesJson', () => {
       expect(JSON.parse(text!)).toEqual(rows);
       expect(instancesJson(body, false, true)).toBe(text);
     }
+  });
+});
+
+describe('leadingElementsJson', () => {
+  const rows = [
+    { a: 1, b: 'x,y' },
+    { a: 2, b: 'say "}]"' },
+    { a: 3, b: [1, { c: 2 }] },
+  ];
+
+  it('cuts the first elements out of the text, formatting kept, and they parse to the same rows', () => {
+    const text = JSON.stringify(rows);
+    expect(JSON.parse(leadingElementsJson(text, 2)!)).toEqual(rows.slice(0, 2));
+    expect(leadingElementsJson(text, 1)).toBe(`[${JSON.stringify(rows[0])}]`);
+    expect(leadingElementsJson(text, 3)).toBe(text);
+    expect(leadingElementsJson(text, 10)).toBe(text);
+    expect(leadingElementsJson('[ {"a": 1.50} ,\t{"a":2} ]', 1)).toBe('[ {"a": 1.50}]');
+    expect(leadingElementsJson('[ {"a": 1.50} ,\t{"a":2} ]', 2)).toBe('[ {"a": 1.50} ,\t{"a":2}]');
+  });
+
+  it('gives undefined for a line break in what it would return (a log line is one line)', () => {
+    const pretty = JSON.stringify(rows, null, 2);
+    expect(leadingElementsJson(pretty, 1)).toBeUndefined();
+    expect(leadingElementsJson('[{"a":1},\r\n{"a":2}]', 2)).toBeUndefined();
+    // A break after the elements it keeps does not matter.
+    expect(leadingElementsJson('[{"a":1},\n{"a":2}]', 1)).toBe('[{"a":1}]');
+  });
+
+  it('gives undefined for anything but an array of objects or arrays', () => {
+    expect(leadingElementsJson('{"a":1}', 1)).toBeUndefined();
+    expect(leadingElementsJson('[1,2]', 1)).toBeUndefined();
+    expect(leadingElementsJson('[]', 1)).toBeUndefined();
+    expect(leadingElementsJson('[{"a":1', 1)).toBeUndefined();
   });
 });

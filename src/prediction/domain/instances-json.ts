@@ -34,7 +34,30 @@ export function instancesJson(body: string, flat: boolean, parsed = false): stri
   return body.slice(arrayStart, arrayEnd);
 }
 
+/**
+ * The first `count` elements of a JSON array's text (`instancesJson`), as an array's text: a slice of
+ * it, the client's own formatting kept. Undefined when the text holds a line break (between values: a
+ * log line must stay one line) or is not plainly an array of objects and arrays.
+ */
+export function leadingElementsJson(arrayText: string, count: number): string | undefined {
+  if (arrayText.charCodeAt(0) !== OPEN_BRACKET) return undefined;
+  let at = 1;
+  for (let element = 0; element < count; element++) {
+    at = skipWhitespace(arrayText, at);
+    const code = arrayText.charCodeAt(at);
+    if (code !== OPEN_BRACE && code !== OPEN_BRACKET) return undefined;
+    at = afterContainer(arrayText, at);
+    if (at < 0) return undefined;
+    const next = skipWhitespace(arrayText, at);
+    if (arrayText.charCodeAt(next) !== COMMA) break;
+    if (element < count - 1) at = next + 1;
+  }
+  const elements = arrayText.slice(0, at);
+  return elements.includes('\n') || elements.includes('\r') ? undefined : `${elements}]`;
+}
+
 const QUOTE = 0x22;
+const COMMA = 0x2c;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const OPEN_BRACKET = 0x5b;
