@@ -111,11 +111,11 @@ describe('instancesJson', () => {
 describe('leadingElementsJson', () => {
   const rows = [
     { a: 1, b: 'x,y' },
-    { a: 2, b: 'say "}]"' },
-    { a: 3, b: [1, { c: 2 }] },
+    { a: 2, b: 'say "}]" {[' },
+    { a: 3, b: 'back\\slash\\' },
   ];
 
-  it('cuts the first elements out of the text, formatting kept, and they parse to the same rows', () => {
+  it('cuts the first rows out of the text, formatting kept, and they parse to the same rows', () => {
     const text = JSON.stringify(rows);
     expect(JSON.parse(leadingElementsJson(text, 2)!)).toEqual(rows.slice(0, 2));
     expect(leadingElementsJson(text, 1)).toBe(`[${JSON.stringify(rows[0])}]`);
@@ -129,14 +129,16 @@ describe('leadingElementsJson', () => {
     const pretty = JSON.stringify(rows, null, 2);
     expect(leadingElementsJson(pretty, 1)).toBeUndefined();
     expect(leadingElementsJson('[{"a":1},\r\n{"a":2}]', 2)).toBeUndefined();
-    // A break after the elements it keeps does not matter.
+    // A break after the rows it keeps does not matter.
     expect(leadingElementsJson('[{"a":1},\n{"a":2}]', 1)).toBe('[{"a":1}]');
   });
 
-  it('gives undefined for anything but an array of objects or arrays', () => {
+  it('gives undefined for anything but an array of objects of scalars', () => {
     expect(leadingElementsJson('{"a":1}', 1)).toBeUndefined();
     expect(leadingElementsJson('[1,2]', 1)).toBeUndefined();
     expect(leadingElementsJson('[]', 1)).toBeUndefined();
     expect(leadingElementsJson('[{"a":1', 1)).toBeUndefined();
+    expect(leadingElementsJson('[{"a":[1]}]', 1)).toBeUndefined();
+    expect(leadingElementsJson('[{"a":1},{"b":{"c":2}}]', 2)).toBeUndefined();
   });
 });

@@ -35,19 +35,24 @@ export function instancesJson(body: string, flat: boolean, parsed = false): stri
 }
 
 /**
- * The first `count` elements of a JSON array's text (`instancesJson`), as an array's text: a slice of
+ * An object with no object or array inside (a model's row: features are numbers and strings), from a
+ * `lastIndex` on, after any whitespace: runs of plain characters, strings skipped whole. A regular
+ * expression (2.2 µs for ten credit rows) rather than a scan character by character (5.5 µs).
+ */
+const FLAT_OBJECT = /\s*\{[^"{}[\]]*(?:"(?:[^"\\]|\\.)*"[^"{}[\]]*)*\}/y;
+
+/**
+ * The first `count` elements of a JSON array of rows (`instancesJson`), as an array's text: a slice of
  * it, the client's own formatting kept. Undefined when the text holds a line break (between values: a
- * log line must stay one line) or is not plainly an array of objects and arrays.
+ * log line must stay one line) or an element is not an object of scalars.
  */
 export function leadingElementsJson(arrayText: string, count: number): string | undefined {
   if (arrayText.charCodeAt(0) !== OPEN_BRACKET) return undefined;
   let at = 1;
   for (let element = 0; element < count; element++) {
-    at = skipWhitespace(arrayText, at);
-    const code = arrayText.charCodeAt(at);
-    if (code !== OPEN_BRACE && code !== OPEN_BRACKET) return undefined;
-    at = afterContainer(arrayText, at);
-    if (at < 0) return undefined;
+    FLAT_OBJECT.lastIndex = at;
+    if (!FLAT_OBJECT.test(arrayText)) return undefined;
+    at = FLAT_OBJECT.lastIndex;
     const next = skipWhitespace(arrayText, at);
     if (arrayText.charCodeAt(next) !== COMMA) break;
     if (element < count - 1) at = next + 1;
