@@ -34,6 +34,8 @@ export class BenchSession {
   }) {
     Object.assign(this, { root, work, modelsDir, pinning, nodeArgs, extraEnv, floorArgs, serverStdout });
     this.running = new Set();
+    /** Each Vigil child's DATA_DIR, removed when it stops. */
+    this.dataDirs = new Map();
   }
 
   /** A session in a new temporary directory `vigil-<name>-*`, from a script's `--env` pairs. */
@@ -66,9 +68,17 @@ export class BenchSession {
     return child;
   }
 
+  /**
+   * Stops a child and removes its DATA_DIR. A round writes ~1 GB of SQLite (credit 100-row requests);
+   * left on disk, it was written back by the kernel (dirty pages expire after 30 s) while a later
+   * round was measured, and the third of three rounds served 9–15 % fewer requests.
+   */
   async stop(child, graceMs) {
     await stopProcess(child, graceMs);
     this.running.delete(child);
+    const dataDir = this.dataDirs.get(child);
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    this.dataDirs.delete(child);
   }
 
   /** Stops every child, then removes the temporary directory. */
@@ -151,6 +161,7 @@ export class BenchSession {
     const child = this.track(
       spawnPinned(process.execPath, argv, { cpus, env, cwd: this.root, stderrFile, stdoutFile }),
     );
+    if (env.DATA_DIR !== undefined) this.dataDirs.set(child, env.DATA_DIR);
     const baseUrl = `http://127.0.0.1:${port}`;
     try {
       let startupMs = await waitHttpOk(`${baseUrl}/health/ready`, { child, since, timeoutMs: 60_000 });
