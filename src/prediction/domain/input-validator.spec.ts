@@ -131,12 +131,6 @@ describe('InputValidator', () => {
     const columns = [new Float32Array(1)];
     expect(open.checkRows([{ x: -1e30 }], columns, 0).problems).toEqual([]);
   });
-});
-
-describe('readInstances', () => {
-  it('returns the rows of a valid envelope', () => {
-    expect(readInstances({ instances: [valid] }, 10)).toEqual([valid]);
-  });
 
   describe('compiled path', () => {
     const numeric = FEATURES[1]!;
@@ -146,7 +140,7 @@ describe('readInstances', () => {
       { name: 'constructor', type: 'categorical', categories: ['a', 'b'], example: 'a' },
     ]);
 
-    /** Rows within the physical limits, a third of their values outside the training range. */
+    /** Rows within the physical limits, many with a value outside the training range. */
     function randomRows(count: number): Record<string, number | string>[] {
       let seed = 7;
       const next = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
@@ -200,6 +194,12 @@ describe('readInstances', () => {
         { field: 'instances[0].constructor', problem: 'must be a string; must be one of: a, b' },
       ]);
     });
+  });
+});
+
+describe('readInstances', () => {
+  it('returns the rows of a valid envelope', () => {
+    expect(readInstances({ instances: [valid] }, 10)).toEqual([valid]);
   });
 
   it.each([
