@@ -69,9 +69,9 @@ export class BenchSession {
   }
 
   /**
-   * Stops a child and removes its DATA_DIR. A round writes ~1 GB of SQLite (credit 100-row requests);
-   * left on disk, it was written back by the kernel (dirty pages expire after 30 s) while a later
-   * round was measured, and the third of three rounds served 9–15 % fewer requests.
+   * Stops a child and removes its DATA_DIR. A round of credit 100-row requests writes ~0.9 GB (WAL
+   * and database file); left on disk, it was written back by the kernel (dirty pages expire after
+   * 30 s) while a later round was measured, and the third of three rounds served 6–15 % fewer requests.
    */
   async stop(child, graceMs) {
     await stopProcess(child, graceMs);

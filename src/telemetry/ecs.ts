@@ -215,11 +215,10 @@ export class EcsFormatter {
     for (const features of batch.outOfRange ?? [])
       for (const feature of features ?? []) (outOfRange ??= new Set()).add(feature);
     const shown = Math.min(count, PREDICTION_EVENT_MAX_INPUTS);
-    const received =
+    let inputsText =
       inputsOf === undefined && batch.inputsJson !== undefined
         ? leadingElementsJson(batch.inputsJson, shown)
         : undefined;
-    let inputsText = received;
     if (inputsText === undefined) {
       const inputs = new Array<Record<string, number | string>>(shown);
       for (let row = 0; row < shown; row++)

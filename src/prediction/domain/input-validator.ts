@@ -236,7 +236,7 @@ function compileValidRowsWriter(
         `columns[${index}][at] = ${value};`,
         `if (${value} < trainingMin[${index}] || ${value} > trainingMax[${index}]) {`,
         '  outOfRange ??= new Array(rows.length).fill(undefined);',
-        `  (outOfRange[index] ??= []).push(${index});`,
+        `  (outOfRange[rowIndex] ??= []).push(${index});`,
         '}',
       );
     } else {
@@ -248,10 +248,10 @@ function compileValidRowsWriter(
   });
   const source = `return function writeValidRows(rows, columns, offset) {
   let outOfRange;
-  for (let index = 0; index < rows.length; index++) {
-    const row = rows[index];
+  for (let rowIndex = 0; rowIndex < rows.length; rowIndex++) {
+    const row = rows[rowIndex];
     if (typeof row !== 'object' || row === null || Array.isArray(row)) return null;
-    const at = offset + index;
+    const at = offset + rowIndex;
     ${lines.join('\n    ')}
     let keys = 0;
     for (const key in row) keys++;
